@@ -1,0 +1,30 @@
+# k0s-tui — the two Quick start commands: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Debian packages the test suite drives for real (sshd, containerd, registry, image tools, pssh).
+DEB_PACKAGES := openssh-server openssh-client containerd runc docker-registry busybox-static umoci skopeo iproute2 pssh
+
+.PHONY: demo test venv debs lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/k0s-tui --demo
+
+debs:
+	@bash .ci/install-debs.sh $(DEB_PACKAGES)
+
+test: $(STAMP) debs
+	$(VENV)/bin/lint-imports
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""The demo cluster (filled in by issue 2)."""

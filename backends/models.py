@@ -1,0 +1,145 @@
+"""Data types shared by parsers, adapters, widgets and the app (plain dataclasses)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+ProbeStatus = Literal["pass", "warning", "rejected", "error"]
+#: Order of badness, for "worst status" folds.
+STATUS_RANK: dict[str, int] = {"pass": 0, "warning": 1, "rejected": 2, "error": 3}
+
+
+@dataclass
+class K0sStatus:
+    """`k0s status` in any of its forms (text v1.21 / v1.22+, JSON, YAML)."""
+
+    version: str
+    pid: int | None
+    role: str  # "controller", "worker", "controller+worker", "single"
+    workloads: bool = False
+    single_node: bool = False
+    init_system: str | None = None
+    service_file: str | None = None
+    kube_api_ok: bool | None = None
+    kube_api_error: str = ""
+    args: list[str] = field(default_factory=list)
+    ppid: int | None = None
+    raw: str = ""
+
+    @property
+    def is_controller(self) -> bool:
+        return self.role.startswith("controller") or self.role == "single"
+
+
+@dataclass
+class SysinfoProbe:
+    """One line of `k0s sysinfo`."""
+
+    path: tuple[str, ...]  # names from the root, last element is this probe's name
+    name: str
+    value: str
+    status: ProbeStatus
+    message: str = ""
+
+    @property
+    def depth(self) -> int:
+        return len(self.path) - 1
+
+
+@dataclass
+class SysinfoReport:
+    """All probes of one `k0s sysinfo` run, in output order."""
+
+    probes: list[SysinfoProbe]
+    status: ProbeStatus  # worst over probes ("pass" when empty)
+    format: str = "text"  # "text", "json", "legacy"
+
+    def counts(self) -> dict[str, int]:
+        """Number of probes per status."""
+        out = {"pass": 0, "warning": 0, "rejected": 0, "error": 0}
+        for p in self.probes:
+            out[p.status] += 1
+        return out
+
+
+@dataclass
+class Image:
+    """One row of `ctr images list` (or containerd's Images service)."""
+
+    ref: str
+    media_type: str
+    digest: str
+    size_bytes: int
+    platforms: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+    created: datetime | None = None
+
+
+@dataclass
+class ImageGroup:
+    """Image refs sharing one digest (`name:tag`, `name@sha256:…`, bare `sha256:…`)."""
+
+    digest: str
+    refs: list[Image]
+
+    @property
+    def primary(self) -> Image:
+        """The most readable ref: a tagged name, else a digest ref, else the bare id."""
+        def rank(img: Image) -> int:
+            if img.ref.startswith("sha256:"):
+                return 2
+            if "@sha256:" in img.ref:
+                return 1
+            return 0
+        return sorted(self.refs, key=rank)[0]
+
+
+@dataclass
+class Container:
+    """A running (or stopped) container on a node."""
+
+    id: str
+    name: str
+    image: str
+    state: str
+    pod: str = ""
+    namespace: str = ""
+    created: datetime | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class EtcdMember:
+    """One member of `k0s etcd member-list`."""
+
+    name: str
+    peer_url: str
+
+
+@dataclass
+class KubeNode:
+    """One node of `kubectl get nodes -o json`."""
+
+    name: str
+    ready: bool
+    roles: list[str] = field(default_factory=list)
+    kubelet_version: str = ""
+    internal_ip: str = ""
+    os_image: str = ""
+    kernel_version: str = ""
+    container_runtime: str = ""
+    created: datetime | None = None
+
+
+@dataclass
+class PullProgress:
+    """A pull's progress, per layer (``layers``: ref/digest -> (done, total))."""
+
+    image: str
+    status: str
+    done: int = 0
+    total: int | None = None
+    layers: dict[str, tuple[int, int | None]] = field(default_factory=dict)
+    line: str = ""

@@ -1,0 +1,1 @@
+"""tui package of k0s-tui."""
