@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Debian packages the test suite drives for real (sshd, containerd, registry, image tools, pssh).
-DEB_PACKAGES := openssh-server openssh-client containerd runc docker-registry busybox-static umoci skopeo iproute2 pssh
+DEB_PACKAGES := openssh-server openssh-client containerd runc docker-registry busybox-static umoci skopeo iproute2 pssh sudo
 
 .PHONY: demo test venv debs lint bench clean
 
@@ -28,3 +28,8 @@ test: $(STAMP) debs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
+
+# Regenerate backends/containerd/gen/*_pb2.py (committed) from backends/containerd/protos/.
+.PHONY: protos
+protos: $(STAMP)
+	PY=$(PY) bash scripts/gen_protos.sh

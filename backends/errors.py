@@ -121,6 +121,18 @@ class K0sNotRunning(BackendError):
     kind = "not-running"
 
 
+class K0sRunning(BackendError):
+    """k0s runs where it must be stopped first (restore, reset)."""
+
+    kind = "running"
+
+
+class BackupError(BackendError):
+    """A backup archive is unreadable or incomplete, or a backup/restore step failed."""
+
+    kind = "backup"
+
+
 class OutputParseError(BackendError):
     """A host's command output could not be read (wraps parsers.ParseError with the host)."""
 
@@ -129,3 +141,9 @@ class OutputParseError(BackendError):
 
 class ValidationError(ValueError):
     """User input (an image ref, a label, a config value) that is refused before sending."""
+
+
+class ConnectionLost(HostUnreachable):
+    """An open SSH connection dropped (host down, sshd restarted, network cut) mid-operation."""
+
+    kind = "connection-lost"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ROLES = ("controller", "worker", "controller+worker", "single")
+ROLES = ("controller", "worker", "controller+worker", "single", "unknown")
+#: "unknown": a host given by address only (``--ssh``, this machine) until `k0s status` tells;
+#: it is neither a controller nor a worker for ``is_controller``/``runs_workloads``.
 
 
 @dataclass(frozen=True)

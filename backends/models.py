@@ -108,6 +108,8 @@ class Container:
     namespace: str = ""
     created: datetime | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    #: "container", or "sandbox" for a CRI pod sandbox (listed by the gRPC backend).
+    kind: str = "container"
 
 
 @dataclass

@@ -102,6 +102,25 @@ class Transport(abc.ABC):
         and the connection errors of :mod:`backends.errors`.
         """
 
+    async def run_streaming(
+        self,
+        argv: Sequence[str],
+        on_line: Callable[[str], None],
+        *,
+        timeout: float | None = None,
+        sudo: bool = False,
+    ) -> CommandResult:
+        """Run ``argv`` calling ``on_line`` with each stdout line (``\\n`` or ``\\r`` ended) as it arrives.
+
+        The default runs the command to the end and then feeds every line; transports that
+        can read incrementally (local subprocess, SSH channel) override this for live progress.
+        Returns the whole result like :meth:`run` (stdout included).
+        """
+        result = await self.run(argv, timeout=timeout, sudo=sudo)
+        for line in split_output_lines(result.stdout_text):
+            on_line(line)
+        return result
+
     @abc.abstractmethod
     async def stream_stdout_to_file(
         self,
@@ -143,3 +162,8 @@ class Transport(abc.ABC):
     @abc.abstractmethod
     async def close(self) -> None:
         """Release connections and forwarded sockets. Safe to call twice."""
+
+
+def split_output_lines(text: str) -> list[str]:
+    """Split command output at newlines and bare carriage returns (progress redraws); drop empties."""
+    return [ln for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if ln.strip()]

@@ -1,0 +1,69 @@
+"""Shared pieces of the parsers: the error type, ANSI stripping, a safety net."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import yaml
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# CSI sequences (colours, cursor moves, line clears) and the rarer OSC ones.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+
+EXCERPT_LIMIT = 120
+
+
+def excerpt(text: object, limit: int = EXCERPT_LIMIT) -> str:
+    """A short, single-line excerpt of ``text`` for error messages."""
+    s = text if isinstance(text, str) else repr(text)
+    s = strip_ansi(s).strip().replace("\r", "\\r").replace("\n", "\\n")
+    return s if len(s) <= limit else s[:limit] + "…"
+
+
+class ParseError(ValueError):
+    """Output that a parser cannot read. ``excerpt`` holds a short excerpt of the offending input."""
+
+    def __init__(self, message: str, text: object = "") -> None:
+        self.excerpt = excerpt(text)
+        super().__init__(f"{message}: {self.excerpt!r}" if self.excerpt else message)
+        self.message = message
+
+
+def strip_ansi(text: str) -> str:
+    """``text`` without ANSI escape sequences."""
+    return _ANSI.sub("", text)
+
+
+def guarded(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Make a parser raise ParseError and nothing else.
+
+    The parsers check shapes explicitly; this is the safety net that keeps the contract
+    ("ParseError or a result") even when an unforeseen input slips past those checks.
+    """
+    def deco(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return fn(*args, **kwargs)
+            except ParseError:
+                raise
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError,
+                    OverflowError, RecursionError, yaml.YAMLError) as exc:
+                text = args[0] if args else ""
+                raise ParseError(f"cannot read {what} ({type(exc).__name__}: {exc})", text) from exc
+        return wrapper
+    return deco
+
+
+def require_str(text: object, what: str) -> str:
+    """``text`` when it is a str, else ParseError."""
+    if isinstance(text, bytes):
+        return text.decode("utf-8", "replace")
+    if not isinstance(text, str):
+        raise ParseError(f"{what}: expected text, got {type(text).__name__}", "")
+    return text

@@ -1,0 +1,551 @@
+"""The SSH transport (asyncssh): one lazily opened, reused connection per host.
+
+- Commands are channels on that connection, at most ``SSHSettings.max_sessions`` at once
+  (OpenSSH's MaxSessions is 10). A dropped connection is reopened by the next call.
+- Handshakes across *all* hosts share ``SSHSettings.handshake_limit`` (a fleet of 200 hosts
+  does not start 200 key exchanges at once).
+- Host keys are checked strictly (:mod:`backends.knownhosts`).
+- ``~/.ssh/config`` (Hostname, User, Port, IdentityFile, ProxyJump…) is honoured when
+  ``use_ssh_config``; k0sctl's ``ssh.bastion`` becomes a tunnel connection.
+- argv lists are joined with ``shlex.join``; ``sudo`` prefixes ``sudo -n`` for non-root logins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import shutil
+import socket
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncssh
+
+from backends.errors import (
+    AuthFailed,
+    BackendError,
+    CommandTimeout,
+    ConnectionLost,
+    ConnectTimeout,
+    HostUnreachable,
+    SudoPasswordRequired,
+)
+from backends.hostspec import HostSpec, SSHTarget
+from backends.knownhosts import HostKeyCheck, KnownHosts, StrictClient
+from backends.local import check_cat_result
+from backends.paths import xdg_data_dir
+from backends.streamio import (
+    MAX_CAPTURE,
+    BoundedBuffer,
+    LineSplitter,
+    ProcessIO,
+    atomic_write_argv,
+    communicate,
+    is_sudo_password_prompt,
+    progress_sink,
+    short_command,
+)
+from backends.transport import (
+    DEFAULT_TIMEOUT,
+    CommandResult,
+    ProgressCallback,
+    StreamResult,
+    Transport,
+    TransportInfo,
+)
+
+#: How long a refused session open ("open failed") is retried before giving up.
+SESSION_RETRY_SECONDS = 5.0
+#: Errors that mean "the connection is gone" while opening or using a channel.
+_LOST = (asyncssh.ConnectionLost, asyncssh.DisconnectError, ConnectionError, BrokenPipeError, EOFError)
+
+
+def default_user_known_hosts() -> tuple[Path, ...]:
+    """The user's OpenSSH known_hosts (read, never written)."""
+    return (Path.home() / ".ssh" / "known_hosts",)
+
+
+def default_app_known_hosts() -> Path:
+    """$XDG_DATA_HOME/k0s-tui/known_hosts: where keys the user trusted in the console go."""
+    return xdg_data_dir() / "known_hosts"
+
+
+@dataclass
+class SSHSettings:
+    """SSH options shared by every host of a session.
+
+    Tests pass their own known_hosts files, ``use_ssh_config=False``, explicit ``client_keys``
+    and ``use_agent=False`` so nothing of the user's ``~/.ssh`` is read. One ``SSHSettings``
+    belongs to one event loop (its semaphore binds to the loop on first contention).
+    """
+
+    #: known_hosts files read for checking (besides ``app_known_hosts``).
+    known_hosts: tuple[Path, ...] = field(default_factory=default_user_known_hosts)
+    #: The app's own known_hosts: always read, and where trusted keys are appended.
+    app_known_hosts: Path = field(default_factory=default_app_known_hosts)
+    #: Honour OpenSSH client config files.
+    use_ssh_config: bool = True
+    #: Config files to read when ``use_ssh_config``; empty = asyncssh's default ~/.ssh/config.
+    ssh_config_files: tuple[Path, ...] = ()
+    #: Client private keys; None = asyncssh defaults (~/.ssh/id_*, config IdentityFile).
+    #: A host's own ``key_path`` (k0sctl ``keyPath``) wins over this.
+    client_keys: tuple[str, ...] | None = None
+    #: Offer the identities of the SSH agent ($SSH_AUTH_SOCK).
+    use_agent: bool = True
+    connect_timeout: float = 10.0
+    login_timeout: float = 15.0
+    keepalive_interval: float = 15.0
+    keepalive_count_max: int = 3
+    #: Concurrent channels per connection (OpenSSH allows 10 by default).
+    max_sessions: int = 8
+    #: Bounds concurrent SSH handshakes across all hosts using these settings.
+    handshake_limit: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
+
+    def known_hosts_files(self) -> list[Path]:
+        """Every known_hosts file consulted, the app's last."""
+        files = [Path(p).expanduser() for p in self.known_hosts]
+        app = Path(self.app_known_hosts).expanduser()
+        return files + ([app] if app not in files else [])
+
+
+class SSHConnector:
+    """Opens (checked) connections for one host spec; shared by the transport and TOFU helpers."""
+
+    def __init__(self, spec: HostSpec, settings: SSHSettings) -> None:
+        if spec.ssh is None:
+            raise ValueError(f"{spec.name}: no SSH target")
+        self.spec = spec
+        self.target: SSHTarget = spec.ssh
+        self.settings = settings
+
+    def _config_kwargs(self, target: SSHTarget) -> dict:
+        s = self.settings
+        kw: dict = {}
+        if not s.use_ssh_config:
+            kw["config"] = None
+            kw["port"] = target.port
+        else:
+            if s.ssh_config_files:
+                kw["config"] = [str(Path(p).expanduser()) for p in s.ssh_config_files]
+            if target.port != 22:  # 22 is also "not given": let a config Port apply
+                kw["port"] = target.port
+        return kw
+
+    def _kwargs(self, target: SSHTarget) -> dict:
+        s = self.settings
+        kw = self._config_kwargs(target)
+        kw.update(
+            username=target.user,
+            connect_timeout=s.connect_timeout,
+            login_timeout=s.login_timeout,
+            keepalive_interval=s.keepalive_interval,
+            keepalive_count_max=s.keepalive_count_max,
+        )
+        if target.key_path:
+            kw["client_keys"] = [os.path.expanduser(target.key_path)]
+        elif s.client_keys is not None:
+            kw["client_keys"] = [os.path.expanduser(k) for k in s.client_keys]
+        if not s.use_agent:
+            kw["agent_path"] = None
+        return kw
+
+    def _label(self, target: SSHTarget) -> str:
+        if target is self.target:
+            return self.spec.name
+        return f"{self.spec.name} (bastion {target.address}:{target.port})"
+
+    async def _connect_one(
+        self, target: SSHTarget, tunnel: asyncssh.SSHClientConnection | None
+    ) -> asyncssh.SSHClientConnection:
+        label = self._label(target)
+        check = HostKeyCheck(KnownHosts(self.settings.known_hosts_files()))
+        kw = self._kwargs(target)
+        if tunnel is not None:
+            kw["tunnel"] = tunnel
+        async with self.settings.handshake_limit:
+            try:
+                return await asyncssh.connect(
+                    target.address,
+                    known_hosts=check.matcher,
+                    client_factory=lambda: StrictClient(check),
+                    **kw,
+                )
+            except Exception as exc:  # every failure becomes a typed error naming the host
+                err = connect_error(label, target, exc, self.settings, check)
+                if target is not self.target:
+                    # A bastion's key is trusted through a spec of its own.
+                    err.key_spec = HostSpec(name=f"{target.address}:{target.port}", ssh=target)
+                raise err from None
+
+    async def open(self) -> tuple[asyncssh.SSHClientConnection, asyncssh.SSHClientConnection | None]:
+        """Connect (through the bastion, if any); returns (connection, bastion connection)."""
+        tunnel = None
+        if self.target.bastion is not None:
+            tunnel = await self._connect_one(self.target.bastion, None)
+        try:
+            return await self._connect_one(self.target, tunnel), tunnel
+        except BaseException:
+            if tunnel is not None:
+                tunnel.close()
+            raise
+
+    async def fetch_server_key(self) -> asyncssh.SSHKey:
+        """The key the host presents, fetched without authenticating."""
+        tunnel = None
+        if self.target.bastion is not None:
+            tunnel = await self._connect_one(self.target.bastion, None)
+        kw = self._config_kwargs(self.target)
+        if tunnel is not None:
+            kw["tunnel"] = tunnel
+        try:
+            async with self.settings.handshake_limit:
+                async with asyncio.timeout(self.settings.connect_timeout):
+                    key = await asyncssh.get_server_host_key(self.target.address, **kw)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            raise connect_error(self.spec.name, self.target, exc, self.settings, None) from None
+        finally:
+            if tunnel is not None:
+                tunnel.close()
+        if key is None:
+            raise BackendError(self.spec.name, "the server presented no host key")
+        return key
+
+    async def resolved_host_port(self) -> tuple[str, int]:
+        """The (name, port) asyncssh looks up in known_hosts for this host (config applied)."""
+        if not self.settings.use_ssh_config:
+            return self.target.address, self.target.port
+        kw = self._config_kwargs(self.target)
+        opts = await asyncssh.SSHClientConnectionOptions.construct(
+            host=self.target.address, username=self.target.user, known_hosts=None,
+            client_keys=None, agent_path=None, **kw,
+        )
+        return opts.host_key_alias or opts.host, opts.port
+
+
+def connect_error(
+    host: str, target: SSHTarget, exc: Exception, settings: SSHSettings, check: HostKeyCheck | None
+) -> BackendError:
+    """Translate an asyncssh/socket failure while connecting into a typed, host-naming error."""
+    where = f"{target.user}@{target.address}:{target.port}"
+    if isinstance(exc, BackendError):
+        return exc
+    if isinstance(exc, asyncssh.HostKeyNotVerifiable):
+        if check is not None:
+            return check.error(host, exc)
+        return BackendError(host, f"host key not accepted: {exc}")
+    if isinstance(exc, asyncssh.PermissionDenied):
+        return AuthFailed(host, f"{where} refused every key offered; check the user and key")
+    if isinstance(exc, TimeoutError):
+        return ConnectTimeout(host, f"no SSH session with {where} within {settings.connect_timeout:g}s")
+    if isinstance(exc, asyncssh.ConnectionLost):
+        if "timeout" in str(exc).lower():
+            return ConnectTimeout(host, f"login to {where} took longer than {settings.login_timeout:g}s")
+        return ConnectionLost(host, f"{where} closed the connection during login ({exc})")
+    if isinstance(exc, asyncssh.DisconnectError):
+        return HostUnreachable(host, f"{where} disconnected: {exc.reason or exc}")
+    if isinstance(exc, ConnectionRefusedError):
+        return HostUnreachable(host, f"{where}: connection refused (is sshd running on that port?)")
+    if isinstance(exc, socket.gaierror):
+        return HostUnreachable(host, f"cannot resolve {target.address}: {exc.strerror or exc}")
+    if isinstance(exc, FileNotFoundError) and exc.filename:
+        return BackendError(host, f"SSH key or config file not found: {exc.filename}")
+    if isinstance(exc, OSError):
+        return HostUnreachable(host, f"{where}: {exc.strerror or exc}")
+    if isinstance(exc, (asyncssh.KeyImportError, asyncssh.KeyEncryptionError, ValueError)):
+        return BackendError(host, f"cannot use the SSH key/config for {where}: {exc}")
+    return BackendError(host, f"SSH to {where} failed: {type(exc).__name__}: {exc}")
+
+
+class SSHTransport(Transport):
+    """A :class:`Transport` over one reused asyncssh connection."""
+
+    def __init__(self, spec: HostSpec, settings: SSHSettings | None = None) -> None:
+        if spec.ssh is None:
+            raise ValueError(f"{spec.name}: HostSpec has no ssh target")
+        self.spec = spec
+        self.host = spec.name
+        self.settings = settings or SSHSettings()
+        self._connector = SSHConnector(spec, self.settings)
+        self._conn: asyncssh.SSHClientConnection | None = None
+        self._tunnel: asyncssh.SSHClientConnection | None = None
+        self._lock = asyncio.Lock()
+        self._sessions = asyncio.Semaphore(max(1, self.settings.max_sessions))
+        self._forwards: dict[str, tuple[asyncssh.SSHClientConnection, asyncssh.SSHListener, str]] = {}
+        #: How many connections were opened so far (reconnects included); for tests and stats.
+        self.connect_count = 0
+        self._attempts = 0
+        self._last_error: BackendError | None = None
+
+    @property
+    def info(self) -> TransportInfo:
+        ssh = self.spec.ssh
+        assert ssh is not None
+        extra = {"bastion": f"{ssh.bastion.user}@{ssh.bastion.address}:{ssh.bastion.port}"} if ssh.bastion else {}
+        return TransportInfo(kind="ssh", address=self.spec.address, user=ssh.user, extra=extra)
+
+    @property
+    def connected(self) -> bool:
+        """True while a connection is open."""
+        return self._conn is not None and not self._conn.is_closed()
+
+    # ------------------------------------------------------------------ connection
+
+    async def connect(self) -> None:
+        """Open the connection now (it is otherwise opened by the first command)."""
+        await self._connection()
+
+    async def _connection(self) -> asyncssh.SSHClientConnection:
+        conn = self._conn
+        if conn is not None and not conn.is_closed():
+            return conn
+        attempts = self._attempts
+        async with self._lock:
+            if self._conn is not None and not self._conn.is_closed():
+                return self._conn
+            if self._attempts != attempts and self._last_error is not None:
+                # An attempt made while we queued just failed: share its answer rather
+                # than make every concurrent command wait out its own connect timeout.
+                raise self._last_error
+            self._forget()
+            self._attempts += 1
+            try:
+                conn, tunnel = await self._connector.open()
+            except BackendError as exc:
+                self._last_error = exc
+                raise
+            self._last_error = None
+            self._conn, self._tunnel = conn, tunnel
+            self.connect_count += 1
+            return conn
+
+    def _forget(self, conn: asyncssh.SSHClientConnection | None = None) -> None:
+        """Drop the current connection (if it is ``conn``, or any when None) and its forwards."""
+        if conn is not None and conn is not self._conn:
+            return
+        for remote, (_, listener, tmpdir) in list(self._forwards.items()):
+            listener.close()
+            shutil.rmtree(tmpdir, ignore_errors=True)
+            del self._forwards[remote]
+        for c in (self._conn, self._tunnel):
+            if c is not None:
+                c.close()
+        self._conn = self._tunnel = None
+
+    async def _open_process(self, command: str) -> tuple[asyncssh.SSHClientConnection, asyncssh.SSHClientProcess]:
+        # A connection that died while idle (sshd restarted, host rebooted) is only noticed
+        # here: the command has not started yet, so one retry on a fresh connection is safe.
+        # sshd may also refuse a session ("no more sessions") for a moment after one closed
+        # (it frees the slot only once it reaped the command), or when its MaxSessions is
+        # below ours: retry that briefly.
+        reconnected = False
+        delay, deadline = 0.02, time.monotonic() + SESSION_RETRY_SECONDS
+        while True:
+            conn = await self._connection()
+            try:
+                return conn, await conn.create_process(command, encoding=None)
+            except asyncssh.ChannelOpenError as exc:
+                if conn.is_closed() and not reconnected:
+                    self._forget(conn)
+                    reconnected = True
+                    continue
+                if exc.code != asyncssh.OPEN_UNKNOWN_CHANNEL_TYPE and time.monotonic() < deadline:
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 0.5)
+                    continue
+                raise BackendError(self.host, f"the server refused a new session: {exc.reason}") from None
+            except _LOST as exc:
+                self._forget(conn)
+                if not reconnected:
+                    reconnected = True
+                    continue
+                raise ConnectionLost(self.host, f"connection lost while starting a command ({exc})") from None
+
+    # ------------------------------------------------------------------ commands
+
+    def _argv(self, argv: Sequence[str], sudo: bool) -> list[str]:
+        argv = list(argv)
+        if not argv:
+            raise BackendError(self.host, "empty command")
+        assert self.spec.ssh is not None
+        if sudo and self.spec.ssh.user != "root":
+            return ["sudo", "-n", *argv]
+        return argv
+
+    async def _execute(
+        self,
+        argv: list[str],
+        on_stdout: Callable[[bytes], None],
+        *,
+        timeout: float | None,
+        input: bytes | None = None,
+        src: Path | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> tuple[int | None, bytes, int, int, float]:
+        command = shlex.join(argv)
+        started = time.monotonic()
+        async with self._sessions:
+            conn, proc = await self._open_process(command)
+            try:
+                async with asyncio.timeout(timeout):
+                    status, err, out_n, in_n = await communicate(
+                        _process_io(proc), on_stdout, input=input, src=src, progress=progress
+                    )
+            except TimeoutError:
+                _abandon(proc)
+                raise CommandTimeout(
+                    self.host, f"`{short_command(argv)}` did not finish within {timeout:g}s; abandoned"
+                ) from None
+            except _LOST as exc:
+                _abandon(proc)
+                self._forget(conn)
+                raise ConnectionLost(self.host, f"connection lost during `{short_command(argv)}` ({exc})") from None
+            except BaseException:
+                _abandon(proc)
+                raise
+        if status is None and conn.is_closed():
+            self._forget(conn)
+            raise ConnectionLost(self.host, f"connection lost during `{short_command(argv)}`")
+        if argv[:2] == ["sudo", "-n"] and status != 0 and is_sudo_password_prompt(err):
+            assert self.spec.ssh is not None
+            raise SudoPasswordRequired(
+                self.host, f"sudo needs a password for {self.spec.ssh.user} to run "
+                f"`{short_command(argv[2:])}`; allow it without one (NOPASSWD) or log in as root"
+            )
+        return status, err, out_n, in_n, time.monotonic() - started
+
+    async def run(
+        self,
+        argv: Sequence[str],
+        *,
+        input: bytes | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        sudo: bool = False,
+    ) -> CommandResult:
+        out = BoundedBuffer(MAX_CAPTURE)
+        status, err, _, _, took = await self._execute(
+            self._argv(argv, sudo), out, timeout=timeout, input=input
+        )
+        return CommandResult(self.host, tuple(argv), status, out.getvalue(), err, took)
+
+    async def run_streaming(
+        self,
+        argv: Sequence[str],
+        on_line: Callable[[str], None],
+        *,
+        timeout: float | None = None,
+        sudo: bool = False,
+    ) -> CommandResult:
+        out = BoundedBuffer(MAX_CAPTURE)
+        lines = LineSplitter(on_line)
+
+        def sink(chunk: bytes) -> None:
+            out(chunk)
+            lines.feed(chunk)
+
+        status, err, _, _, took = await self._execute(self._argv(argv, sudo), sink, timeout=timeout)
+        lines.close()
+        return CommandResult(self.host, tuple(argv), status, out.getvalue(), err, took)
+
+    async def stream_stdout_to_file(
+        self,
+        argv: Sequence[str],
+        dest: Path,
+        *,
+        timeout: float | None = None,
+        sudo: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> StreamResult:
+        with Path(dest).open("wb") as fh:
+            status, err, n, _, took = await self._execute(
+                self._argv(argv, sudo), progress_sink(fh, progress), timeout=timeout
+            )
+        return StreamResult(self.host, tuple(argv), status, n, err, took)
+
+    async def stream_stdin_from_file(
+        self,
+        argv: Sequence[str],
+        src: Path,
+        *,
+        timeout: float | None = None,
+        sudo: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> StreamResult:
+        src = Path(src)
+        if not src.is_file():
+            raise FileNotFoundError(str(src))
+        out = BoundedBuffer(1 << 20)
+        status, err, _, n, took = await self._execute(
+            self._argv(argv, sudo), out, timeout=timeout, src=src, progress=progress
+        )
+        return StreamResult(self.host, tuple(argv), status, n, err, took)
+
+    async def read_file(self, path: str, *, sudo: bool = False, max_bytes: int = 4 << 20) -> bytes:
+        result = await self.run(["cat", "--", path], sudo=sudo)
+        return check_cat_result(self.host, path, result, max_bytes)
+
+    async def write_file_atomic(
+        self, path: str, data: bytes, *, sudo: bool = False, mode: int | None = None
+    ) -> None:
+        result = await self.run(atomic_write_argv(path, mode), input=data, sudo=sudo)
+        if not result.ok:
+            raise BackendError(self.host, f"cannot write {path}: {result.stderr_text.strip() or result.exit_status}")
+
+    async def forward_unix_socket(self, remote_path: str) -> str:
+        known = self._forwards.get(remote_path)
+        if known is not None and known[0] is self._conn and self.connected:
+            return os.path.join(known[2], "sock")
+        conn = await self._connection()
+        tmpdir = tempfile.mkdtemp(prefix="k0s-tui-fwd-")  # 0700: only this user reaches it
+        local = os.path.join(tmpdir, "sock")
+        try:
+            listener = await conn.forward_local_path(local, remote_path)
+        except asyncssh.Error as exc:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+            raise BackendError(self.host, f"cannot forward {remote_path}: {exc}") from None
+        except BaseException:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+            raise
+        self._forwards[remote_path] = (conn, listener, tmpdir)
+        return local
+
+    async def close(self) -> None:
+        conns = [c for c in (self._conn, self._tunnel) if c is not None]
+        self._forget()
+        for c in conns:
+            try:
+                await asyncio.wait_for(c.wait_closed(), 5)
+            except (TimeoutError, Exception):
+                pass
+
+
+def _process_io(proc: asyncssh.SSHClientProcess) -> ProcessIO:
+    async def write(data: bytes) -> None:
+        proc.stdin.write(data)
+        await proc.stdin.drain()
+
+    async def close() -> None:
+        try:
+            proc.stdin.write_eof()
+        except (OSError, asyncssh.Error):
+            pass
+
+    async def wait() -> int | None:
+        completed = await proc.wait()
+        return completed.returncode
+
+    return ProcessIO(proc.stdout.read, proc.stderr.read, write, close, wait)
+
+
+def _abandon(proc: asyncssh.SSHClientProcess) -> None:
+    """Kill a command we gave up on (sshd forwards the signal) and close its channel."""
+    try:
+        proc.send_signal("KILL")
+    except Exception:  # channel already closed, or the server does not take signals
+        pass
+    proc.close()

@@ -1,0 +1,59 @@
+"""SVG snapshots of the four panes on the demo cluster at 120x36, clock and relative times frozen.
+
+Regenerate with `pytest tests/test_tui_snapshots.py --snapshot-update` (stored under
+tests/__snapshots__ by pytest-textual-snapshot).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tui.screenshots import demo_app
+
+pytestmark = pytest.mark.timeout(120)
+SIZE = (120, 36)
+
+
+@pytest.fixture
+def app(tmp_path: Path, monkeypatch):
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(var, str(tmp_path / var))
+    # A relative catalog path, so the path shown in the Backups pane is the same on every run.
+    monkeypatch.chdir(tmp_path)
+    return demo_app(tmp_path, backup_dir=Path("backups"))
+
+
+async def _settle(pilot) -> None:
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def _show(key: str, *, backup: bool = False):
+    async def run_before(pilot) -> None:
+        await _settle(pilot)
+        if backup:
+            pilot.app.backup_now()
+            await _settle(pilot)
+            pilot.app.activity.remove_class("-shown")
+        await pilot.press(key)
+        await _settle(pilot)
+    return run_before
+
+
+def test_nodes_pane(snap_compare, app):
+    assert snap_compare(app, terminal_size=SIZE, run_before=_show("1"))
+
+
+def test_containers_pane(snap_compare, app):
+    assert snap_compare(app, terminal_size=SIZE, run_before=_show("2"))
+
+
+def test_sysinfo_pane(snap_compare, app):
+    assert snap_compare(app, terminal_size=SIZE, run_before=_show("3"))
+
+
+def test_backups_pane(snap_compare, app):
+    assert snap_compare(app, terminal_size=SIZE, run_before=_show("4", backup=True))

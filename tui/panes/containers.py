@@ -1,0 +1,229 @@
+"""Containers: images (grouped by digest) and containers per host or across all hosts."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from backends.cluster import HostImages
+from tui.panes.base import Pane
+from widgets.fmt import human_size
+from widgets.style import status_text
+from widgets.table import Col, ResourceTable
+
+IMAGE_COLUMNS = [
+    Col("host", "Host"), Col("ref", "Image"), Col("digest", "Digest"), Col("size", "Size"),
+    Col("platforms", "Platforms"), Col("labels", "Labels"), Col("refs", "Refs"),
+]
+CONTAINER_COLUMNS = [
+    Col("host", "Host"), Col("name", "Container"), Col("image", "Image"), Col("state", "State"),
+    Col("pod", "Pod"),
+]
+SEP = "\x1f"  # row keys are host + SEP + digest (neither may contain it)
+
+
+def image_key(host: str, digest: str) -> str:
+    return f"{host}{SEP}{digest}"
+
+
+def split_key(key: str) -> tuple[str, str]:
+    host, _, rest = key.partition(SEP)
+    return host, rest
+
+
+def short_digest(digest: str) -> str:
+    return digest.split(":", 1)[-1][:12] if digest else "-"
+
+
+def labels_text(labels: dict[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+class ContainersPane(Pane):
+    """Images and containers of one host (``:images HOST``) or every host (``:images``)."""
+
+    pane_id = "images"
+    title = "Containers"
+    aliases = ("containers", "image", "co")
+    MUTATING = frozenset({"pull", "label", "remove"})
+    BINDINGS = [
+        Binding("p", "pull", "Pull", id="images.pull"),
+        Binding("l", "label", "Label", id="images.label"),
+        Binding("d", "remove", "Remove", id="images.remove"),
+        Binding("h", "next_host", "Host", id="images.host"),
+        Binding("enter", "details", "Details", id="images.details"),
+    ]
+    DEFAULT_CSS = """
+    ContainersPane #images-table { height: 2fr; }
+    ContainersPane #containers-table { height: 1fr; border-top: solid $primary-darken-2; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.scope: str | None = None  # None: all hosts
+        self.data: dict[str, HostImages] = {}
+        self.errors: dict[str, str] = {}
+        # Row keys per host, so one host's update touches only its own rows.
+        self._image_keys: dict[str, set[str]] = {}
+        self._container_keys: dict[str, set[str]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="pane-status", id="images-status", markup=False)
+        # Sorted by host from the start: hosts answer in any order, rows must not.
+        yield ResourceTable(IMAGE_COLUMNS, id="images-table", sort_column="host")
+        yield ResourceTable(CONTAINER_COLUMNS, id="containers-table", markable=False, sort_column="host")
+
+    @property
+    def images_table(self) -> ResourceTable:
+        return self.query_one("#images-table", ResourceTable)
+
+    @property
+    def containers_table(self) -> ResourceTable:
+        return self.query_one("#containers-table", ResourceTable)
+
+    def scoped_hosts(self) -> list[str]:
+        return [self.scope] if self.scope else self.session.host_names
+
+    def refresh_data(self) -> None:
+        for host in self.scoped_hosts():
+            self.tui.refresh_images(host)
+        self._status_line()
+
+    def command(self, args: list[str]) -> None:
+        if args and args[0] not in ("all", "*"):
+            if args[0] not in self.session.hosts:
+                self.app.notify(Text(f"no host called {args[0]!r}"), severity="warning")
+                return
+            self.set_scope(args[0])
+        else:
+            self.set_scope(None)
+
+    def set_scope(self, host: str | None) -> None:
+        """Show one host (or all) and refresh."""
+        self.scope = host
+        hosts = set(self.scoped_hosts())
+        self.images_table.retain([k for k in self.images_table.keys if split_key(k)[0] in hosts])
+        self.containers_table.retain([k for k in self.containers_table.keys if split_key(k)[0] in hosts])
+        for keys in (self._image_keys, self._container_keys):
+            for h in list(keys):
+                if h not in hosts:
+                    del keys[h]
+        for h in hosts:
+            if h in self.data:
+                self.show_images(self.data[h])
+        self.refresh_data()
+
+    def action_next_host(self) -> None:
+        names = [None, *self.session.host_names]
+        self.set_scope(names[(names.index(self.scope) + 1) % len(names)])
+
+    def _status_line(self) -> None:
+        paths = sorted({f"{d.path}" for h, d in self.data.items() if h in self.scoped_hosts()})
+        t = Text(f"host: {self.scope or 'all'}   image path: {', '.join(paths) or '…'}", end="")
+        errs = [f"{h}: {e}" for h, e in self.errors.items() if h in self.scoped_hosts()]
+        if errs:
+            t.append("   ")
+            t.append_text(status_text(self.app, errs[0].splitlines()[0], "error"))
+        self.query_one("#images-status", Static).update(t)
+
+    def show_images(self, data: HostImages) -> None:
+        """Update one host's rows (add/update/remove by key)."""
+        self.data[data.host] = data
+        self.errors.pop(data.host, None)
+        if data.host not in self.scoped_hosts():
+            return
+        it = self.images_table
+        keys: set[str] = set()
+        ct = self.containers_table
+        with self.app.batch_update(), it.deferred_sort(), ct.deferred_sort():
+            for group in data.groups:
+                img = group.primary
+                key = image_key(data.host, group.digest)
+                keys.add(key)
+                it.upsert(key, {
+                    "host": data.host, "ref": img.ref, "digest": short_digest(group.digest),
+                    "size": human_size(img.size_bytes), "platforms": ", ".join(img.platforms) or "-",
+                    "labels": labels_text(img.labels), "refs": str(len(group.refs)),
+                }, {"size": img.size_bytes, "refs": len(group.refs)})
+            for gone in self._image_keys.get(data.host, set()) - keys:
+                it.discard(gone)
+            self._image_keys[data.host] = keys
+            ckeys = set()
+            for c in data.containers:
+                key = f"{data.host}{SEP}{c.id}"
+                ckeys.add(key)
+                ct.upsert(key, {"host": data.host, "name": c.name, "image": c.image,
+                                "state": status_text(self.app, c.state, c.state if c.state in ("running", "stopped") else "muted"),
+                                "pod": f"{c.namespace}/{c.pod}" if c.pod else "-"})
+            for gone in self._container_keys.get(data.host, set()) - ckeys:
+                ct.discard(gone)
+            self._container_keys[data.host] = ckeys
+        self._status_line()
+
+    def show_error(self, host: str, message: str) -> None:
+        self.errors[host] = message
+        self._status_line()
+
+    # ------------------------------------------------------------------ actions
+
+    def _selected_rows(self) -> list[tuple[str, str]]:
+        """(host, digest) of the marked rows, else of the row under the cursor."""
+        return [split_key(k) for k in self.images_table.target_keys()]
+
+    def _group(self, host: str, digest: str):
+        data = self.data.get(host)
+        if data is None:
+            return None
+        return next((g for g in data.groups if g.digest == digest), None)
+
+    def pull_targets(self) -> list[str]:
+        """Hosts of the marked rows; else the host in scope; else every host."""
+        marked = sorted({split_key(k)[0] for k in self.images_table.marked}, key=self.session.host_names.index)
+        if marked:
+            return marked
+        return self.scoped_hosts()
+
+    def action_pull(self) -> None:
+        self.tui.ask_pull(self.pull_targets())
+
+    def action_label(self) -> None:
+        rows = self._selected_rows()
+        if not rows:
+            return
+        host, digest = rows[0]
+        group = self._group(host, digest)
+        if group is not None:
+            self.tui.ask_label(host, group.primary.ref, dict(group.primary.labels))
+
+    def action_remove(self) -> None:
+        targets = []
+        for host, digest in self._selected_rows():
+            group = self._group(host, digest)
+            if group is not None:
+                targets.append((host, group.primary.ref))
+        if targets:
+            self.tui.confirm_remove(targets)
+
+    def action_details(self) -> None:
+        rows = self._selected_rows()
+        if not rows:
+            return
+        host, digest = rows[-1] if len(rows) == 1 else rows[0]
+        group = self._group(host, digest)
+        if group is None:
+            return
+        t = Text()
+        t.append(f"host: {host}\ndigest: {group.digest}\n\n")
+        for img in group.refs:
+            t.append(f"{img.ref}\n  size {human_size(img.size_bytes)}  type {img.media_type}\n")
+            t.append(f"  platforms: {', '.join(img.platforms) or '-'}\n")
+            for k, v in sorted(img.labels.items()):
+                t.append(f"  label {k}={v}\n")
+        self.tui.show_text(f"Image {group.primary.ref}", t)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.data_table.id == "images-table":
+            self.action_details()

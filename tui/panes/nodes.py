@@ -1,0 +1,168 @@
+"""Nodes: every inventory host with k0s service state, readiness, uptime; start/stop/restart."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from backends.k0s import NodeSnapshot, ServiceState
+from tui.panes.base import Pane
+from widgets.fmt import human_duration
+from widgets.style import status_text
+from widgets.table import Col, ResourceTable
+
+COLUMNS = [
+    Col("host", "Host"), Col("address", "Address"), Col("role", "Role"), Col("version", "Version"),
+    Col("state", "State"), Col("pid", "PID"), Col("ready", "Ready"), Col("kubelet", "Kubelet"),
+    Col("workloads", "Workloads"), Col("uptime", "Uptime"), Col("message", "Message"),
+]
+#: Optional component-version columns (`v` toggles them; filled by a version scan).
+VERSION_COLUMNS = [Col("containerd", "containerd"), Col("runc", "runc"), Col("etcd", "etcd")]
+#: Table column -> versions component, for the mismatch highlight.
+VERSION_COMPONENTS = {"version": "k0s", "kubelet": "kubernetes", "containerd": "containerd",
+                      "runc": "runc", "etcd": "etcd"}
+
+
+class NodesPane(Pane):
+    """All hosts of the inventory in one table."""
+
+    pane_id = "nodes"
+    title = "Nodes"
+    aliases = ("node", "no", "hosts")
+    MUTATING = frozenset({"start", "stop", "restart"})
+    BINDINGS = [
+        Binding("u", "start", "Start", id="nodes.start"),
+        Binding("x", "stop", "Stop", id="nodes.stop"),
+        Binding("r", "restart", "Restart", id="nodes.restart"),
+        Binding("enter", "details", "Details", id="nodes.details"),
+        Binding("v", "toggle_versions", "Versions", id="nodes.versions"),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.show_versions = False
+        self._mismatch: dict[str, set[str]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield ResourceTable(COLUMNS, id="nodes-table")
+        yield Static("", classes="pane-status", id="nodes-status", markup=False)
+
+    def on_mount(self) -> None:
+        table = self.primary_table()
+        for name in self.session.host_names:
+            spec = self.session.spec(name)
+            table.upsert(name, self._connecting_row(name, spec))
+        for snap in self.session.nodes.values():
+            self.show_snapshot(snap)
+
+    def _connecting_row(self, name: str, spec) -> dict:
+        return {"host": name, "address": spec.address, "role": spec.role,
+                "state": status_text(self.app, "connecting…", "connecting")}
+
+    def show_snapshot(self, snap: NodeSnapshot) -> None:
+        """Fill in (or update) one host's row."""
+        app = self.app
+        state = snap.state.value
+        level = {ServiceState.RUNNING: "running", ServiceState.STOPPED: "stopped",
+                 ServiceState.NOT_INSTALLED: "not installed", ServiceState.UNREACHABLE: "unreachable"}.get(
+            snap.state, "unknown")
+        if snap.state is ServiceState.UNKNOWN and snap.error:
+            state, level = "error", "error"
+        status = snap.status
+        ready = "-" if snap.kube_ready is None else ("Ready" if snap.kube_ready else "NotReady")
+        values = {
+            "host": snap.name,
+            "address": snap.address,
+            "role": status.role if status else snap.role,
+            "version": snap.version or "-",
+            "state": status_text(app, state, level),
+            "pid": str(status.pid) if status and status.pid else "-",
+            "ready": status_text(app, ready, "ready" if snap.kube_ready else ("not-ready" if snap.kube_ready is False else "muted")),
+            "kubelet": snap.kubelet_version or "-",
+            "workloads": ("yes" if status.workloads else "no") if status else "-",
+            "uptime": human_duration(snap.uptime_seconds),
+            "message": Text(snap.error.splitlines()[0] if snap.error else "", end="", no_wrap=True),
+        }
+        mismatch = self.session.version_mismatches()
+        if mismatch != self._mismatch:  # the fleet majority moved: re-colour every row
+            self._mismatch = mismatch
+            self.call_later(self.redraw)
+        self._version_cells(snap.name, values)
+        self.primary_table().upsert(snap.name, values, {"pid": status.pid if status else None,
+                                                        "uptime": snap.uptime_seconds})
+
+    def _version_cells(self, host: str, values: dict) -> None:
+        """Fill the optional version columns and colour versions that differ from the fleet's."""
+        known = self.session.versions.get(host)
+        if self.show_versions:
+            for c in VERSION_COLUMNS:
+                values[c.key] = (known.get(c.key) if known else None) or "-"
+        for col, component in VERSION_COMPONENTS.items():
+            if col in values and host in self._mismatch.get(component, ()):
+                plain = values[col].plain if isinstance(values[col], Text) else str(values[col])
+                values[col] = status_text(self.app, plain, "warning", bold=True)
+
+    def action_toggle_versions(self) -> None:
+        """Show/hide the containerd/runc/etcd columns (a version scan fills them)."""
+        table = self.primary_table()
+        self.show_versions = not self.show_versions
+        if self.show_versions:
+            for c in VERSION_COLUMNS:
+                table.cols.append(c)
+                table.add_column(c.label, key=c.key, default=Text("…", end=""))
+            self.tui.spawn("versions||", self._scan_versions())
+        else:
+            for c in VERSION_COLUMNS:
+                table.cols.remove(c)
+                table.remove_column(c.key)
+                if table.sort_column == c.key:
+                    table.sort_column = None
+        self.redraw()
+
+    async def _scan_versions(self) -> None:
+        await self.session.refresh_versions()
+        self._mismatch = self.session.version_mismatches()
+        self.redraw()
+
+    def show_error(self, host: str, message: str) -> None:
+        """Put a worker's error on the host's row."""
+        table = self.primary_table()
+        if host in table.keys:
+            values = table.row_values(host)
+            values["message"] = status_text(self.app, message.splitlines()[0] if message else "", "error")
+            table.upsert(host, values)
+
+    def targets(self) -> list[str]:
+        return self.primary_table().target_keys()
+
+    def refresh_data(self) -> None:
+        self.tui.refresh_nodes()
+
+    def redraw(self) -> None:
+        for snap in list(self.session.nodes.values()):
+            self.show_snapshot(snap)
+
+    def _service(self, op: str) -> None:
+        hosts = self.targets()
+        if hosts:
+            self.tui.confirm_service(op, hosts)
+
+    def action_start(self) -> None:
+        self._service("start")
+
+    def action_stop(self) -> None:
+        self._service("stop")
+
+    def action_restart(self) -> None:
+        self._service("restart")
+
+    def action_details(self) -> None:
+        key = self.primary_table().selected_key()
+        if key:
+            self.tui.show_node_details(key)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_details()

@@ -1,0 +1,131 @@
+"""Sysinfo: a fleet matrix (host x probe group) and the probes of the selected host as a tree."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Tree
+
+from backends.cluster import OTHER_GROUP, PROBE_GROUPS, SysinfoResult, group_statuses
+from tui.panes.base import Pane
+from widgets.style import status_text
+from widgets.table import Col, ResourceTable
+
+GROUPS = ["Resources", "Network", "OS", "Cgroups", "Kernel", OTHER_GROUP]
+assert set(GROUPS) == {name for name, _ in PROBE_GROUPS} | {OTHER_GROUP}
+COLUMNS = [Col("host", "Host"), Col("verdict", "Verdict")] + [Col(g.lower(), g) for g in GROUPS] + [
+    Col("at", "Checked")]
+SHORT = {"pass": "pass", "warning": "warn", "rejected": "REJECTED", "error": "error"}
+
+
+class SysinfoPane(Pane):
+    """`k0s sysinfo` across the fleet, cached with the time each ran; `r` re-runs."""
+
+    pane_id = "sysinfo"
+    title = "Sysinfo"
+    aliases = ("si",)
+    BINDINGS = [
+        Binding("r", "rerun", "Re-run", id="sysinfo.rerun"),
+        Binding("enter", "details", "Probes", id="sysinfo.details"),
+    ]
+    DEFAULT_CSS = """
+    SysinfoPane #sysinfo-table { height: 1fr; min-height: 5; }
+    SysinfoPane #sysinfo-tree { height: 1fr; border-top: solid $primary-darken-2; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.shown_host: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield ResourceTable(COLUMNS, id="sysinfo-table")
+        tree: Tree[str] = Tree("probes", id="sysinfo-tree")
+        tree.show_root = False
+        yield tree
+
+    def on_mount(self) -> None:
+        table = self.primary_table()
+        for name in self.session.host_names:
+            table.upsert(name, {"host": name, "verdict": status_text(self.app, "…", "muted")})
+        for res in self.session.sysinfo_cache.values():
+            self.show_result(res)
+
+    def refresh_data(self) -> None:
+        # Cached: run only for hosts that never ran (re-run is on demand).
+        for name in self.session.host_names:
+            if name not in self.session.sysinfo_cache:
+                self.tui.run_sysinfo(name, force=False)
+
+    def show_result(self, res: SysinfoResult) -> None:
+        """Update one host's matrix row (and the tree when it shows that host)."""
+        app = self.app
+        values: dict = {"host": res.host, "verdict": status_text(app, res.verdict, bold=True),
+                        "at": res.at.strftime("%H:%M:%S")}
+        if res.report is not None:
+            groups = group_statuses(res.report)
+            for g in GROUPS:
+                if g in groups:
+                    st, n = groups[g]
+                    label = SHORT[st] if st == "pass" else f"{SHORT[st]} {n}"
+                    values[g.lower()] = status_text(app, label, st)
+        else:
+            values["other"] = status_text(app, res.error.splitlines()[0] if res.error else "failed", "error")
+        self.primary_table().upsert(res.host, values)
+        if self.shown_host in (None, res.host):
+            self.show_tree(res.host)
+
+    def show_tree(self, host: str) -> None:
+        """Fill the tree with ``host``'s probes (values and messages)."""
+        res = self.session.sysinfo_cache.get(host)
+        tree = self.query_one("#sysinfo-tree", Tree)
+        self.shown_host = host
+        tree.clear()
+        tree.root.set_label(Text(host))
+        if res is None:
+            tree.root.add_leaf(Text("not run yet"))
+            return
+        if res.report is None:
+            tree.root.add_leaf(status_text(self.app, f"{host}: {res.error}", "error"))
+            return
+        tree.root.add_leaf(Text(f"{host}: {res.verdict} at {res.at.strftime('%Y-%m-%d %H:%M:%S')}"))
+        stack = [tree.root]
+        for probe in res.report.probes:
+            depth = probe.depth
+            parent = stack[min(depth, len(stack) - 1)]
+            label = Text()
+            label.append_text(status_text(self.app, f"{SHORT[probe.status]:<8}", probe.status))
+            label.append(f" {probe.name}: {probe.value}")
+            if probe.message:
+                label.append(f" ({probe.message})", style="italic")
+            node = parent.add(label, expand=True)
+            del stack[depth + 1:]
+            stack.append(node)
+        pending = list(tree.root.children)
+        while pending:  # leaves get no expander
+            node = pending.pop()
+            if node.children:
+                pending.extend(node.children)
+            else:
+                node.allow_expand = False
+        tree.root.expand_all()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is not None and event.row_key.value:
+            self.show_tree(str(event.row_key.value))
+
+    def action_rerun(self) -> None:
+        hosts = self.primary_table().target_keys() or self.session.host_names
+        for host in hosts:
+            self.tui.run_sysinfo(host, force=True)
+
+    def action_details(self) -> None:
+        self.query_one("#sysinfo-tree", Tree).focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_details()
+
+    def redraw(self) -> None:
+        for res in self.session.sysinfo_cache.values():
+            self.show_result(res)

@@ -1,0 +1,197 @@
+"""Modal screens: confirmation (optionally typed), validated input, text/output, help."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Input, Static
+
+from widgets.style import status_text
+
+MODAL_CSS = """
+ModalScreen { align: center middle; }
+ModalScreen > Vertical { width: 90%; max-width: 100; height: auto; max-height: 90%;
+    border: thick $primary; background: $surface; padding: 0 1; }
+ModalScreen .title { text-style: bold; height: auto; margin-bottom: 1; }
+ModalScreen .targets { height: auto; max-height: 12; }
+ModalScreen .problem { color: $error; height: auto; }
+ModalScreen Horizontal.buttons { height: 3; align-horizontal: right; margin-top: 1; }
+ModalScreen Button { margin-left: 1; }
+ModalScreen VerticalScroll.body { height: auto; max-height: 30; }
+"""
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Ask before acting; names every target. With ``typed`` the user must type that text."""
+
+    DEFAULT_CSS = MODAL_CSS
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal.cancel")]
+
+    def __init__(self, title: str, targets: Sequence[str], *, detail: str = "", typed: str | None = None,
+                 confirm_label: str = "Confirm") -> None:
+        super().__init__()
+        self.title_text = title
+        self.targets = list(targets)
+        self.detail = detail
+        self.typed = typed
+        self.confirm_label = confirm_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.title_text), classes="title")
+            body = Text()
+            for t in self.targets:
+                body.append(f"  • {t}\n")
+            if self.detail:
+                body.append(self.detail)
+            yield VerticalScroll(Static(body, markup=False), classes="targets")
+            if self.typed is not None:
+                yield Static(Text(f"Type {self.typed!r} to confirm:"))
+                yield Input(placeholder=self.typed, id="typed")
+            yield Static("", classes="problem", id="problem", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button(self.confirm_label, id="confirm", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#typed" if self.typed is not None else "#cancel").focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "confirm":
+            self._try_confirm()
+        else:
+            self.dismiss(False)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._try_confirm()
+
+    def _try_confirm(self) -> None:
+        if self.typed is not None and self.query_one("#typed", Input).value != self.typed:
+            self.query_one("#problem", Static).update(f"the text typed is not {self.typed!r}")
+            return
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class InputScreen(ModalScreen[str | None]):
+    """One line of input with a validator that explains rejected input (returns None on cancel)."""
+
+    DEFAULT_CSS = MODAL_CSS
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal.cancel")]
+
+    def __init__(self, title: str, *, value: str = "", placeholder: str = "", help_text: str = "",
+                 validate: Callable[[str], str | None] | None = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.value = value
+        self.placeholder = placeholder
+        self.help_text = help_text
+        self.validate_fn = validate
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.title_text), classes="title")
+            if self.help_text:
+                yield Static(Text(self.help_text))
+            yield Input(value=self.value, placeholder=self.placeholder, id="value")
+            yield Static("", classes="problem", id="problem", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("OK", id="ok", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#value", Input).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._submit()
+
+    def _submit(self) -> None:
+        value = self.query_one("#value", Input).value
+        problem = self.validate_fn(value) if self.validate_fn else None
+        if problem:
+            self.query_one("#problem", Static).update(problem)
+            return
+        self.dismiss(value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TextScreen(ModalScreen[None]):
+    """Read-only text (details, command output); the body is updated as data arrives."""
+
+    DEFAULT_CSS = MODAL_CSS
+    BINDINGS = [Binding("escape", "close", "Back", id="modal.back"),
+                Binding("q", "close", "Back", show=False, id="modal.back_q")]
+
+    def __init__(self, title: str, body: Text | str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = Static(body if isinstance(body, Text) else Text(body), markup=False, id="body")
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.title_text), classes="title")
+            yield VerticalScroll(self.body, classes="body")
+            with Horizontal(classes="buttons"):
+                yield Button("Close", id="close")
+
+    def set_body(self, body: Text | str) -> None:
+        """Replace the text shown (plain strings are never markup)."""
+        self.body.update(body if isinstance(body, Text) else Text(body))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class HelpScreen(ModalScreen[None]):
+    """The key bindings in force, generated from the real (keymap-applied) bindings."""
+
+    DEFAULT_CSS = MODAL_CSS + """
+    HelpScreen DataTable { height: auto; max-height: 30; }
+    """
+    BINDINGS = [Binding("escape", "close", "Back", id="help.back"),
+                Binding("q", "close", "Back", show=False, id="help.back_q")]
+
+    def __init__(self, rows: Sequence[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.rows = list(rows)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("Key bindings (rebind by id in keymap.toml)", classes="title")
+            table = DataTable(cursor_type="row", zebra_stripes=True)
+            table.add_columns("Key", "Action", "Id")
+            for key, desc, bid in self.rows:
+                table.add_row(Text(key), Text(desc), Text(bid))
+            yield table
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def checks_text(app, checks) -> Text:
+    """Restore preconditions as coloured lines (✓ / ✗ / ! for non-blocking)."""
+    t = Text()
+    for c in checks:
+        level = "success" if c.ok else ("error" if c.blocking else "warning")
+        mark = "✓" if c.ok else ("✗" if c.blocking else "!")
+        t.append_text(status_text(app, f"{mark} {c.name}", level))
+        t.append(f": {c.detail}\n")
+    return t
