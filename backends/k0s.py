@@ -32,6 +32,7 @@ from backends.errors import (
     SudoPasswordRequired,
 )
 from backends.hostspec import HostSpec
+from backends.inventory import with_status_role
 from backends.models import (
     Container,
     EtcdMember,
@@ -51,6 +52,7 @@ T = TypeVar("T")
 DEFAULT_DATA_DIR = "/var/lib/k0s"
 
 # cobra's wording for a flag an older k0s does not know.
+_ALREADY_STOPPED = re.compile(r"already stopped|not running", re.IGNORECASE)
 _UNKNOWN_FLAG = re.compile(r"unknown (shorthand )?flag|flag provided but not defined", re.IGNORECASE)
 # How shells and sudo report a missing program.
 _NOT_FOUND = re.compile(r"command not found|: not found|no such file or directory", re.IGNORECASE)
@@ -195,7 +197,10 @@ class K0sHost:
     def _status_from(self, result: CommandResult) -> K0sStatus:
         self._raise_if_not_running(result)
         self._require_ok(result)
-        return self._parse("k0s status", parsers.parse_status, result.stdout_text)
+        status = self._parse("k0s status", parsers.parse_status, result.stdout_text)
+        # Hosts from --ssh or the local machine start with role "unknown": k0s says what they are.
+        self.spec = with_status_role(self.spec, status)
+        return status
 
     async def uptime(self) -> float:
         """Seconds since the host booted (`cat /proc/uptime`)."""
@@ -398,7 +403,8 @@ class K0sHost:
         """`k0s stop` then `k0s start` (stop failing because k0s already stopped is fine)."""
         self._refuse_if_readonly("restart")
         stop = await self.run_k0s("stop", timeout=120.0)
-        if not stop.ok and not parsers.is_not_running(stop.stderr_text + stop.stdout_text):
+        stop_text = stop.stderr_text + stop.stdout_text
+        if not stop.ok and not (parsers.is_not_running(stop_text) or _ALREADY_STOPPED.search(stop_text)):
             await self._fail_with_service_status(stop)
         return await self._service("start")
 

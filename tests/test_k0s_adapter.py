@@ -367,3 +367,24 @@ def test_label_validation_total(key: str, value: str) -> None:
     else:
         assert key and "=" not in key and not any(c.isspace() for c in key)
         assert not any(ord(c) < 32 or ord(c) == 127 for c in key + value)
+
+
+async def test_restart_of_a_stopped_node_starts_it() -> None:
+    """`k0s stop` answers "already stopped" on a stopped node: restart must still start it."""
+    cluster, hosts = _demo()
+    w = hosts["worker-5"]  # stopped in the default demo
+    with pytest.raises(K0sNotRunning):
+        await w.status()
+    await w.restart()
+    assert (await w.snapshot()).state is ServiceState.RUNNING
+
+
+async def test_unknown_role_is_learned_from_status() -> None:
+    """Hosts from --ssh start as role "unknown"; `k0s status` tells the adapter what they are."""
+    import dataclasses
+    cluster, hosts = _demo()
+    c1 = hosts["controller-1"]
+    c1.spec = dataclasses.replace(c1.spec, role="unknown")
+    assert not c1.spec.is_controller
+    await c1.status()
+    assert c1.spec.role in ("controller", "controller+worker", "single") and c1.spec.is_controller
