@@ -226,6 +226,9 @@ class ClusterSession:
         self.snapshot_timeout: float | None = 60.0
         #: Per-host deadline of an action (None: the backend's own timeouts apply).
         self.action_timeout: float | None = None
+        #: After a renewing restart: seconds to keep re-scanning until new certificates appear.
+        self.renew_wait: float = 30.0
+        self.renew_poll: float = 2.0
 
     # ------------------------------------------------------------------ construction
 
@@ -690,8 +693,17 @@ class ClusterSession:
             await self.snapshot(name)
         except BackendError:
             pass  # the row shows it on the next refresh
+        old_prints = {c.fingerprint_sha256 for c in self.certs.get(name, []) if c.renewed_by_restart}
         try:
             certs = await self.scan_certs(name)
+            # A real k0s writes the new certificates a moment after its service started: re-scan
+            # until a leaf changed (or give up after renew_wait seconds and show what is there).
+            waited = 0.0
+            while old_prints and waited < self.renew_wait and not (
+                    {c.fingerprint_sha256 for c in certs if c.renewed_by_restart} - old_prints):
+                await asyncio.sleep(self.renew_poll)
+                waited += self.renew_poll
+                certs = await self.scan_certs(name)
         except BackendError as exc:
             self.audit.record(operation, [name], ok=False, error=f"restarted, re-scan failed: {exc.message}",
                               details=details, when=self.clock())

@@ -102,6 +102,12 @@ class SSHSettings:
     keepalive_count_max: int = 3
     #: Concurrent channels per connection (OpenSSH allows 10 by default).
     max_sessions: int = 8
+    #: Cipher preference: AES-GCM first (asyncssh builds a new cipher object per packet for
+    #: chacha20, measurably slower on a warm fleet refresh); the others stay as fallbacks.
+    encryption_algs: tuple[str, ...] = (
+        "aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "chacha20-poly1305@openssh.com",
+        "aes128-ctr", "aes192-ctr", "aes256-ctr",
+    )
     #: Bounds concurrent SSH handshakes across all hosts using these settings.
     handshake_limit: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
 
@@ -144,6 +150,7 @@ class SSHConnector:
             login_timeout=s.login_timeout,
             keepalive_interval=s.keepalive_interval,
             keepalive_count_max=s.keepalive_count_max,
+            encryption_algs=list(s.encryption_algs),
         )
         if target.key_path:
             kw["client_keys"] = [os.path.expanduser(target.key_path)]

@@ -91,7 +91,7 @@ async def test_fleet_table_sorted_with_severities_and_header(xdg):
         error_hex = (theme_color(app, "error") or "").lower()
         success_hex = (theme_color(app, "success") or "").lower()
         leaf = next(k for k in visible if split_key(k)[0] == bad and table.cell_text(k, "ca") == "")
-        assert table.cell_text(leaf, "status") == "expiring"
+        assert table.cell_text(leaf, "status") == "EXPIRING"
         assert float(table.cell_text(leaf, "days")) < 7
         assert cell_color(table, leaf, "status") == error_hex
         ca = next(k for k in visible if table.cell_text(k, "ca") == "CA")
@@ -243,3 +243,25 @@ async def test_certs_command_and_palette_reach_the_pane(xdg):
 
         names = [n for n, _h, _cb in K0sCommands(app.screen)._commands()]
         assert "Go to Certificates" in names and "Certificates: Renew (restart k0s)" in names
+
+
+async def test_unreachable_controller_shows_scan_error_row(xdg):
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        pane = certs_pane(app)
+        table = pane.primary_table()
+        host = app.session.controllers()[0]
+        await app.session.host(host).transport.close()  # the demo transport now refuses: unreachable
+        key = next(k for k in table.visible_keys() if split_key(k)[0] == host)
+        table.select_key(key)
+        await pilot.press("c")
+        await settle(app, pilot)
+        rows = [k for k in table.keys if split_key(k)[0] == host]
+        assert rows == [f"{host}\x1f"]
+        assert table.cell_text(rows[0], "status") == "scan failed"
+        assert "closed" in table.cell_text(rows[0], "cn")
+        # The other controllers keep their rows.
+        assert any(split_key(k)[0] != host for k in table.keys)
+        status = str(pane.query_one("#certs-status").render())
+        assert f"scan failed: {host}" in status

@@ -79,7 +79,7 @@ class K0sTuiApp(App):
         self._op_ids = itertools.count(1)
         self.header_widget = ClusterHeader(id="header")
         self.activity = ActivityPanel(id="activity")
-        self.command_input = Input(id="command-bar", placeholder=":nodes  :images [host]  :sysinfo  :backups  :q")
+        self.command_input = Input(id="command-bar", placeholder=":nodes  :images [host]  :sysinfo  :backups  :certs  :config  :q")
         self.command_mode = ":"
         self.errors: list[tuple[str, str]] = []  # (host, message) every error shown, newest last
         self._header_pending = False
@@ -257,6 +257,7 @@ class K0sTuiApp(App):
 
     async def _scan_certs(self, host: str) -> None:
         await self.session.scan_cert_expiry(host)
+        self.pane("certs").sync()  # type: ignore[attr-defined]  # the Certificates pane shows the scan
         self.update_header()
 
     def update_header(self) -> None:
@@ -443,6 +444,8 @@ class K0sTuiApp(App):
                     t.append(f"  {m.name}  {m.peer_url}\n")
                 if d.etcd_error:
                     t.append(f"  {d.etcd_error}\n")
+            if d.versions is not None:
+                self.nodes_pane.append_versions(t, d.versions)
             screen.set_body(t)
 
         self._start_once(_wname("details", host), load())
@@ -662,7 +665,7 @@ class K0sTuiApp(App):
             bar.value = table.filter_text
             self._filter_table = table
         else:
-            bar.placeholder = ":nodes  :images [host]  :sysinfo  :backups  :q"
+            bar.placeholder = ":nodes  :images [host]  :sysinfo  :backups  :certs  :config  :q"
             bar.value = ""
         bar.focus()
 

@@ -23,14 +23,15 @@ from tui.screens.modals import ConfirmScreen, TextScreen
 from widgets.style import status_text
 from widgets.table import Col, ResourceTable
 
+# Status and dates first: they are what the pane is for, and must fit in 120 columns.
 COLUMNS = [
-    Col("host", "Host"), Col("file", "File"), Col("cn", "Subject CN"), Col("issuer", "Issuer"),
-    Col("not_after", "Not after"), Col("days", "Days left"), Col("status", "Status"), Col("ca", "CA"),
+    Col("host", "Host"), Col("file", "File"), Col("status", "Status"), Col("days", "Days left"),
+    Col("not_after", "Not after"), Col("cn", "Subject CN"), Col("issuer", "Issuer"), Col("ca", "CA"),
     Col("key", "Key"), Col("sans", "SANs"),
 ]
 SEP = "\x1f"  # row keys: host + SEP + path (neither contains it)
 #: Severity -> (cell text, theme level).
-SEVERITY = {"ok": ("ok", "success"), "warning": ("expiring", "warning"), "error": ("expiring", "error"),
+SEVERITY = {"ok": ("ok", "success"), "warning": ("expiring", "warning"), "error": ("EXPIRING", "error"),
             "not-yet-valid": ("not yet valid", "warning")}
 SAN_CHARS = 40  # the SANs cell is a summary; details show them all
 
@@ -156,11 +157,12 @@ class CertsPane(Pane):
         counts: dict[str, int] = {}
         for c in certs:
             counts[status_of(c, now)[1]] = counts.get(status_of(c, now)[1], 0) + 1
-        parts = [f"{len(certs)} files on {len(self.session.certs)} controller(s)",
+        parts = [f"{len(certs)} files, {len(self.session.certs)} controller(s)",
                  f"{counts.get('error', 0)} error", f"{counts.get('warning', 0)} warning"]
         if self.scan_errors:
-            parts.append(f"scan failed on {', '.join(sorted(self.scan_errors))}")
-        parts.append("k0s renews all but the CAs when it starts: r restarts k0s on the host")
+            parts.append(f"scan failed: {', '.join(sorted(self.scan_errors))}")
+        if not self.tui.readonly:
+            parts.append("r: restart k0s to renew (all but CAs)")
         self.query_one("#certs-status", Static).update(" · ".join(parts))
 
     def scan(self, host: str, *, force: bool = False) -> None:
@@ -168,7 +170,9 @@ class CertsPane(Pane):
         if not force and host in self.session.cert_times:
             return
         name = f"certscan|{host}|"
-        if any(w.name == name and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+        # Skip while this pane's scan, or the app's start-up scan ("certs|host|"), is running.
+        busy = {name} if force else {name, f"certs|{host}|"}
+        if any(w.name in busy and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
                for w in self.app.workers):
             return
         self.tui.spawn(name, self._scan(host))

@@ -44,6 +44,8 @@ class NodesPane(Pane):
         super().__init__(**kwargs)
         self.show_versions = False
         self._mismatch: dict[str, set[str]] = {}
+        self._mismatch_sig: tuple = ()
+        self._mismatch_cache: dict[str, set[str]] = {}
 
     def compose(self) -> ComposeResult:
         yield ResourceTable(COLUMNS, id="nodes-table")
@@ -85,13 +87,24 @@ class NodesPane(Pane):
             "uptime": human_duration(snap.uptime_seconds),
             "message": Text(snap.error.splitlines()[0] if snap.error else "", end="", no_wrap=True),
         }
-        mismatch = self.session.version_mismatches()
+        mismatch = self._fleet_mismatches()
         if mismatch != self._mismatch:  # the fleet majority moved: re-colour every row
             self._mismatch = mismatch
             self.call_later(self.redraw)
         self._version_cells(snap.name, values)
         self.primary_table().upsert(snap.name, values, {"pid": status.pid if status else None,
                                                         "uptime": snap.uptime_seconds})
+
+    def _fleet_mismatches(self) -> dict[str, set[str]]:
+        """The session's version mismatches, recomputed only when some version changed (each
+        snapshot calls this: keep a big fleet's refresh linear in the common case)."""
+        nodes, versions = self.session.nodes, self.session.versions
+        sig = (tuple((n, s.version, s.kubelet_version) for n, s in nodes.items()),
+               tuple((n, tuple(v.as_dict().values())) for n, v in versions.items()))
+        if sig != self._mismatch_sig:
+            self._mismatch_sig = sig
+            self._mismatch_cache = self.session.version_mismatches()
+        return self._mismatch_cache
 
     def _version_cells(self, host: str, values: dict) -> None:
         """Fill the optional version columns and colour versions that differ from the fleet's."""
@@ -121,9 +134,26 @@ class NodesPane(Pane):
                     table.sort_column = None
         self.redraw()
 
+    def append_versions(self, t: Text, versions) -> None:
+        """The details screen's "component versions" section (mismatches in the warning colour)."""
+        from backends.versions import COMPONENTS
+
+        self._mismatch = self._fleet_mismatches()
+        t.append("\ncomponent versions:\n", style="bold")
+        for component in COMPONENTS:
+            value = versions.get(component)
+            t.append(f"{component:>12}: ", style="bold")
+            if value is None:
+                t.append_text(status_text(self.app, f"- ({(versions.errors.get(component) or 'unknown').splitlines()[0][:100]})", "muted"))
+            elif versions.host in self._mismatch.get(component, ()):
+                t.append_text(status_text(self.app, f"{value} (differs from the fleet)", "warning", bold=True))
+            else:
+                t.append(value)
+            t.append("\n")
+
     async def _scan_versions(self) -> None:
         await self.session.refresh_versions()
-        self._mismatch = self.session.version_mismatches()
+        self._mismatch = self._fleet_mismatches()
         self.redraw()
 
     def show_error(self, host: str, message: str) -> None:
