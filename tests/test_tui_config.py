@@ -103,7 +103,7 @@ async def test_mode_change_writes_backup_and_offers_restart(xdg):
         await settle(app, pilot)
         pane = config_pane(app)
         table = pane.primary_table()
-        host = app.session.controllers()[0]
+        host = app.session.controllers()[1]  # controller-2: the demo host without IPVS modules
         before = host_file(demo, host)
         assert backups_on(demo, host) == []
         table.select_key(host)
@@ -116,7 +116,7 @@ async def test_mode_change_writes_backup_and_offers_restart(xdg):
         assert screen.current == "iptables"
         await choose(app, pilot, "ipvs")
 
-        # The warning (no IPVS modules confirmed by the demo's sysinfo) shows BEFORE writing.
+        # The warning (IPVS modules left out in the host's sysinfo) shows BEFORE writing.
         confirm = app.screen
         assert isinstance(confirm, ConfirmScreen)
         assert "iptables -> ipvs" in confirm.detail and "WARNING" in confirm.detail
@@ -136,7 +136,7 @@ async def test_mode_change_writes_backup_and_offers_restart(xdg):
         assert len(baks) == 1 and host_file(demo, host, baks[0]) == before
         assert table.cell_text(host, "kube_proxy") == "ipvs"
         # Other controllers untouched.
-        other = app.session.controllers()[1]
+        other = app.session.controllers()[0]
         assert table.cell_text(other, "kube_proxy") == "iptables"
         rec = [r for r in audit(xdg) if r["operation"].startswith("kube-proxy")]
         assert len(rec) == 1 and rec[0]["result"] == "ok" and rec[0]["hosts"] == [host]
@@ -176,6 +176,9 @@ async def test_disable_then_cancel_keeps_file(xdg):
         await settle(app, pilot)
         assert yaml.safe_load(host_file(demo, host))["spec"]["network"]["kubeProxy"]["disabled"] is True
         assert pane.primary_table().cell_text(host, "kube_proxy") == "disabled"
+        (bak,) = backups_on(demo, host)
+        assert "restart pending" in pane.primary_table().cell_text(host, "note")
+        assert bak in pane.primary_table().cell_text(host, "note")
         await pilot.press("escape")  # decline the restart offer
         await settle(app, pilot)
 

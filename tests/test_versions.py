@@ -223,3 +223,17 @@ async def test_versions_on_the_demo_cluster() -> None:
                if n.version != cluster.controllers[0].version}
     assert lagging and mismatches(fleet)["k0s"] == lagging
     assert mismatches(fleet)["kubernetes"] == lagging
+
+
+async def test_demo_answers_runc_and_etcd_versions() -> None:
+    """The demo ships runc everywhere and etcd on controllers, like k0s's bin dir."""
+    from backends.demo import DemoCluster, DemoTransport, demo_inventory
+    from backends.k0s import K0sHost
+    from backends.versions import gather_fleet_versions
+
+    cluster = DemoCluster()
+    hosts = [K0sHost(s, DemoTransport(cluster, s.demo, latency=(0, 0))) for s in demo_inventory(cluster).hosts]
+    by_host = {v.host: v for v in await gather_fleet_versions(hosts)}
+    assert by_host["controller-1"].etcd and by_host["controller-1"].runc
+    assert by_host["worker-1"].etcd is None and by_host["worker-1"].runc
+    assert by_host["worker-3"].runc != by_host["worker-1"].runc  # the lagging worker

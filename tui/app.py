@@ -230,7 +230,7 @@ class K0sTuiApp(App):
         """Coalesce header redraws (a big fleet answers in bursts)."""
         if not self._header_pending:
             self._header_pending = True
-            self.set_timer(0.2, self._flush_header)
+            self.call_after_refresh(self._flush_header)
 
     def _flush_header(self) -> None:
         self._header_pending = False
@@ -253,7 +253,7 @@ class K0sTuiApp(App):
     async def _sysinfo(self, host: str, force: bool) -> None:
         res = await self.session.sysinfo(host, force=force)
         self.sysinfo_pane.show_result(res)
-        self.update_header()
+        self.header_soon()
 
     async def _scan_certs(self, host: str) -> None:
         await self.session.scan_cert_expiry(host)

@@ -164,7 +164,11 @@ class ResourceTable(DataTable):
         changed = False
         for c in self.cols:
             if old is None or old.get(c.key) != new[c.key]:
-                self.update_cell(key, c.key, new[c.key], update_width=True)
+                # Only grow columns: shrinking makes DataTable re-measure the whole column on
+                # every update (quadratic on a big fleet).
+                column = self.columns.get(c.key)  # type: ignore[call-overload]
+                grow = column is None or new[c.key].cell_len > column.content_width
+                self.update_cell(key, c.key, new[c.key], update_width=grow)
                 changed = True
         if changed and self.sort_column is not None:
             self._resort()

@@ -516,6 +516,21 @@ def _uname(cluster: DemoCluster, node: DemoNode, args: list[str]) -> Reply:
     return ok("Linux\n")
 
 
+def _runc(cluster: DemoCluster, node: DemoNode, args: list[str]) -> Reply:
+    """`<data-dir>/bin/runc --version`: the runc k0s ships (older on the lagging worker)."""
+    if "--version" not in args and "version" not in args:
+        return fail("runc: only --version is simulated\n")
+    release = "1.2.5" if node.containerd_version >= "v1.7.27" else "1.1.14"
+    return ok(f"runc version {release}\ncommit: v{release}-0-g0\nspec: 1.2.0\ngo: go1.24.4\nlibseccomp: 2.5.5\n")
+
+
+def _etcd(cluster: DemoCluster, node: DemoNode, args: list[str]) -> Reply:
+    """`<data-dir>/bin/etcd --version` on controllers (k0s bundles etcd there)."""
+    if not node.is_controller:
+        return fail(f"bash: line 1: etcd: command not found\n", 127)
+    return ok("etcd Version: 3.5.21\nGit SHA: a17edfd\nGo Version: go1.24.4\nGo OS/Arch: linux/amd64\n")
+
+
 def _hostname(cluster: DemoCluster, node: DemoNode, args: list[str]) -> Reply:
     return ok(node.name + "\n")
 
@@ -717,4 +732,5 @@ def _id(cluster: DemoCluster, node: DemoNode, args: list[str]) -> Reply:
 _SHELL: dict[str, Callable[[DemoCluster, DemoNode, list[str]], Reply]] = {
     "cat": _cat, "uname": _uname, "hostname": _hostname, "systemctl": _systemctl, "rc-service": _rc_service,
     "ls": _ls, "find": _find, "df": _df, "rm": _rm, "true": _true, "mkdir": _true, "test": _test, "id": _id,
+    "runc": _runc, "etcd": _etcd,
 }

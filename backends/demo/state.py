@@ -108,6 +108,8 @@ class DemoNode:
     containerd_version: str = "v1.7.27"
     #: "" or "cgroups": which sysinfo probes this host fails.
     sysinfo_fault: str = ""
+    #: Whether the kernel offers the IPVS modules (kube-proxy's ipvs mode needs them).
+    ipvs_modules: bool = True
     images: list[dict] = field(default_factory=list)
     containers: list[dict] = field(default_factory=list)
     #: Files written onto the host (by write_file_atomic, backup --save-path, restore): path -> bytes.
@@ -159,7 +161,8 @@ def build_nodes(rng: random.Random, now: datetime, controllers: int, workers: in
         node = DemoNode(name=f"controller-{i}", role="controller", address=_address("controller", i, controllers),
                         version=CURRENT_VERSION, pid=_pid(rng),
                         boot_time=started - timedelta(seconds=rng.randint(40, 400)), started_at=started,
-                        memory_bytes=rng.choice([4, 8]) << 30, containerd_version="v1.7.27")
+                        memory_bytes=rng.choice([4, 8]) << 30, containerd_version="v1.7.27",
+                        ipvs_modules=not (i == 2 and controllers > 1))
         nodes.append(node)
     old = 3 if workers >= 3 else 0
     failing = 4 if workers >= 4 else 0

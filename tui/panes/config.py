@@ -111,6 +111,11 @@ class ConfigPane(Pane):
         Binding("enter", "details", "k0s.yaml", id="config.details"),
     ]
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        #: host -> backup path of the last write from this console (until k0s restarts).
+        self.backups: dict[str, str] = {}
+
     def compose(self) -> ComposeResult:
         yield Static("", classes="pane-status", id="config-status", markup=False)
         yield ResourceTable(COLUMNS, id="config-table", sort_column="host")
@@ -141,6 +146,8 @@ class ConfigPane(Pane):
                 "api": f"{s.api_address}:{s.api_port or 6443}" if s.api_address else "-",
                 "note": ", ".join(f"{d} default" for d in s.defaults_used),
             })
+            if hc.host in self.backups:  # written this session: where the previous file went
+                values["note"] = f"restart pending · backup {self.backups[hc.host]}"
         else:
             values["kube_proxy"] = status_text(app, "?", "error")
             values["note"] = status_text(app, hc.error.splitlines()[0] if hc.error else "unreadable", "error")
@@ -236,6 +243,7 @@ class ConfigPane(Pane):
         """Write the planned change (tracked operation), then offer to restart k0s."""
         async def job(op) -> str:
             backup = await self.session.apply_kube_proxy(plan)
+            self.backups[plan.host] = backup or "(none: no previous file)"
             if plan.host in self.session.configs:
                 self.show_config(self.session.configs[plan.host])
             self.offer_restart(plan.host)
@@ -245,6 +253,9 @@ class ConfigPane(Pane):
     def offer_restart(self, host: str) -> None:
         def go(ok: bool | None) -> None:
             if ok:
+                self.backups.pop(host, None)
+                if host in self.session.configs:
+                    self.show_config(self.session.configs[host])
                 self.tui.service("restart", [host])
 
         self.app.push_screen(ConfirmScreen(
