@@ -309,10 +309,17 @@ class ClusterSession:
             return
         self._busy.update(wanted)
         try:
+            loop = asyncio.get_running_loop()
+            turn = loop.time()
             async for name, snap in self._stream(wanted):
                 self._busy.discard(name)
                 self._store(snap)
                 yield snap
+                # Hosts that answer without suspending (in-process demo, cached results) must
+                # not starve the UI's event loop: give it a turn every ~20 ms of work.
+                if loop.time() - turn > 0.02:
+                    await asyncio.sleep(0)
+                    turn = loop.time()
         finally:
             self._busy.difference_update(wanted)
 

@@ -97,3 +97,20 @@ async def test_keymap_file_rebinds(tmp_path, monkeypatch):
         await pilot.press("f1")
         await pilot.pause()
         assert type(app.screen).__name__ == "HelpScreen"
+
+
+async def test_refresh_of_a_busy_host_is_skipped_not_queued(tmp_path, monkeypatch):
+    app = make_app(tmp_path, monkeypatch, running=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        first = app.spawn("images|local-1|", app._refresh_images("local-1"))
+        again = app._start_once("images|local-1|", app._refresh_images("local-1"))
+        assert first is not None and again is None  # the second request was dropped
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        later = app._start_once("images|local-1|", app._refresh_images("local-1"))
+        assert later is not None  # once the first finished, the next refresh runs
+        await app.workers.wait_for_complete()
+        # The stand-in has no `ctr`: the error is shown on the pane, the app keeps running.
+        assert "local-1" in app.images_pane.errors and app.is_running

@@ -68,6 +68,7 @@ class ContainersPane(Pane):
         # Row keys per host, so one host's update touches only its own rows.
         self._image_keys: dict[str, set[str]] = {}
         self._container_keys: dict[str, set[str]] = {}
+        self._status_pending = False
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="pane-status", id="images-status", markup=False)
@@ -120,9 +121,11 @@ class ContainersPane(Pane):
         self.set_scope(names[(names.index(self.scope) + 1) % len(names)])
 
     def _status_line(self) -> None:
-        paths = sorted({f"{d.path}" for h, d in self.data.items() if h in self.scoped_hosts()})
+        self._status_pending = False
+        in_scope = (lambda h: True) if self.scope is None else (lambda h: h == self.scope)
+        paths = sorted({f"{d.path}" for h, d in self.data.items() if in_scope(h)})
         t = Text(f"host: {self.scope or 'all'}   image path: {', '.join(paths) or '…'}", end="")
-        errs = [f"{h}: {e}" for h, e in self.errors.items() if h in self.scoped_hosts()]
+        errs = [f"{h}: {e}" for h, e in self.errors.items() if in_scope(h)]
         if errs:
             t.append("   ")
             t.append_text(status_text(self.app, errs[0].splitlines()[0], "error"))
@@ -132,7 +135,7 @@ class ContainersPane(Pane):
         """Update one host's rows (add/update/remove by key)."""
         self.data[data.host] = data
         self.errors.pop(data.host, None)
-        if data.host not in self.scoped_hosts():
+        if self.scope is not None and data.host != self.scope:
             return
         it = self.images_table
         keys: set[str] = set()
@@ -160,11 +163,17 @@ class ContainersPane(Pane):
             for gone in self._container_keys.get(data.host, set()) - ckeys:
                 ct.discard(gone)
             self._container_keys[data.host] = ckeys
-        self._status_line()
+        self._status_soon()
 
     def show_error(self, host: str, message: str) -> None:
         self.errors[host] = message
-        self._status_line()
+        self._status_soon()
+
+    def _status_soon(self) -> None:
+        # One status line redraw per frame, however many hosts answered in it.
+        if not self._status_pending:
+            self._status_pending = True
+            self.call_after_refresh(self._status_line)
 
     # ------------------------------------------------------------------ actions
 
