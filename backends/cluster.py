@@ -36,6 +36,7 @@ from backends.hostspec import HostSpec, Inventory
 from backends.k0s import K0sHost, NodeSnapshot, ServiceState
 if TYPE_CHECKING:  # annotations only: these modules load on first use
     from backends.certs import CertInfo
+    from backends.hostkeys import HostKeyReview
     from backends.k0sconfig import HostConfig
     from backends.versions import ComponentVersions
 from backends.models import (
@@ -277,6 +278,65 @@ class ClusterSession:
                 await h.transport.close()
             except Exception:  # noqa: BLE001 - closing must not stop the others
                 pass
+
+    # ------------------------------------------------------------------ SSH host keys (TOFU)
+
+    def _ssh_settings(self, name: str) -> Any:
+        """The SSHSettings the host's transport connects with (its known_hosts files)."""
+        settings = getattr(self.hosts[name].transport, "settings", None)
+        if self.hosts[name].spec.ssh is None or settings is None:
+            raise BackendError(name, "not reached over SSH: there is no host key to trust")
+        return settings
+
+    def host_key_file(self, name: str) -> Path:
+        """The app's known_hosts file, where trusting a key of host ``name`` appends it."""
+        return Path(self._ssh_settings(name).app_known_hosts).expanduser()
+
+    async def host_key_review(self, name: str) -> HostKeyReview:
+        """The key host ``name`` (or its bastion) presents now, compared with the keys on record.
+        Read-only: nothing is written."""
+        from backends.hostkeys import review_host_key
+
+        return await review_host_key(self.hosts[name].spec, self._ssh_settings(name))
+
+    async def host_key_to_trust(self, name: str) -> tuple[HostSpec, str, str, str]:
+        """(spec, key type, SHA256 fingerprint, public key line) of the key to show the user before
+        trusting; ``spec`` is the bastion's when that is the unknown one. Raises HostKeyChanged
+        when a different key is on record (never trusted from the console)."""
+        from backends.errors import HostKeyChanged
+
+        review = await self.host_key_review(name)
+        if review.changed:
+            raise HostKeyChanged(review.spec.name, review.fingerprint,
+                                 "old key in " + ", ".join(str(p) for p in review.on_record))
+        return review.spec, review.key_type, review.fingerprint, review.public_key_line
+
+    async def trust_host_key(self, name: str, line: str, spec: HostSpec | None = None) -> Path:
+        """Append the reviewed key ``line`` for host ``name`` (or ``spec``, its bastion) to the app's
+        known_hosts; refuses (HostKeyChanged) when a different key is on record. Not a cluster
+        change, so allowed read-only, but audited ("trust-host-key"). The host's transport
+        reconnects on its next command. Returns the file written."""
+        import asyncssh
+
+        from backends.knownhosts import fingerprint, trust_host_key
+
+        spec = spec or self.hosts[name].spec
+        settings = self._ssh_settings(name)
+        details: dict[str, object] = {"address": spec.address}
+        try:
+            key = asyncssh.import_public_key(line.strip())
+            details.update(key_type=key.get_algorithm(), fingerprint=fingerprint(key))
+        except (ValueError, asyncssh.KeyImportError):
+            pass  # trust_host_key says why in words
+        try:
+            path = await trust_host_key(spec, settings, line)
+        except BackendError as exc:
+            self.audit.record("trust-host-key", [name], ok=False, error=exc.message, details=details,
+                              when=self.clock())
+            raise
+        details["file"] = str(path)
+        self.audit.record("trust-host-key", [name], details=details, when=self.clock())
+        return path
 
     # ------------------------------------------------------------------ nodes
 

@@ -43,7 +43,9 @@ class HostSpec:
         """Where the host is reached: its SSH address, 'localhost', or 'demo'."""
         if self.ssh is not None:
             return self.ssh.address if self.ssh.port == 22 else f"{self.ssh.address}:{self.ssh.port}"
-        return "demo" if self.demo else "localhost"
+        if self.demo:  # the simulated node's address (display only, never contacted)
+            return self.extra.get("address", "demo")
+        return "localhost"
 
     @property
     def is_controller(self) -> bool:

@@ -307,6 +307,7 @@ class K0sHost:
         for outcome in outcomes:  # the host itself is out of reach: nothing else matters
             if isinstance(outcome, _CONNECTION_ERRORS):
                 snap.state, snap.error = ServiceState.UNREACHABLE, outcome.message
+                snap.extra["error_kind"] = outcome.kind  # e.g. host-key-unknown: the UI offers trust
                 return snap
         for outcome in outcomes:
             if isinstance(outcome, K0sNotInstalled):

@@ -53,7 +53,7 @@ def host(cluster: DemoCluster, name: str) -> K0sHost:
 def test_inventory_and_transport_shape(cluster: DemoCluster) -> None:
     inv = demo_inventory(cluster)
     assert inv.name == "demo" and [h.name for h in inv.hosts] == list(cluster.nodes)
-    assert all(h.ssh is None and h.demo == h.name and h.address == "demo" for h in inv.hosts)
+    assert all(h.ssh is None and h.demo == h.name and h.address == cluster.node(h.name).address for h in inv.hosts)
     assert [h.role for h in inv.controllers] == ["controller"] * 3
     assert inv.k0s_version == "v1.33.3+k0s.0"
     t = make_demo_transport(cluster, inv.hosts[0])

@@ -1,4 +1,4 @@
-"""Make docs/screenshots/{nodes,containers,sysinfo,backups}.svg with the app itself.
+"""Make docs/screenshots/{nodes,containers,sysinfo,backups,certs,config}.svg with the app itself.
 
     python -m tui.screenshots [OUTDIR]      (default docs/screenshots)
 
@@ -18,7 +18,7 @@ from pathlib import Path
 FROZEN = datetime(2026, 11, 27, 9, 30, tzinfo=timezone.utc)
 SIZE = (120, 36)
 SHOTS = (("nodes", "1", "nodes.svg"), ("images", "2", "containers.svg"), ("sysinfo", "3", "sysinfo.svg"),
-         ("backups", "4", "backups.svg"))
+         ("backups", "4", "backups.svg"), ("certs", "5", "certs.svg"), ("config", "6", "config.svg"))
 
 
 def demo_app(tmp: Path, *, clock=lambda: FROZEN, refresh: float = 0.0, scan_certs: bool = True,

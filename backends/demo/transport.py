@@ -204,6 +204,7 @@ def make_demo_transport(cluster: DemoCluster | None, spec: HostSpec) -> Transpor
 
 def demo_inventory(cluster: DemoCluster) -> Inventory:
     """An inventory listing every node of ``cluster`` (``HostSpec.demo`` = node name, no SSH)."""
-    hosts = [HostSpec(name=n.name, role=n.role, ssh=None, demo=n.name) for n in cluster.nodes.values()]
+    hosts = [HostSpec(name=n.name, role=n.role, ssh=None, demo=n.name, extra={"address": n.address})
+             for n in cluster.nodes.values()]
     # The version the cluster is meant to run: the controllers' (one worker lags behind).
     return Inventory(name=cluster.name, hosts=hosts, k0s_version=cluster.controllers[0].version, source="demo")

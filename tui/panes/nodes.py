@@ -23,6 +23,12 @@ VERSION_COLUMNS = [Col("containerd", "containerd"), Col("runc", "runc"), Col("et
 #: Table column -> versions component, for the mismatch highlight.
 VERSION_COMPONENTS = {"version": "k0s", "kubelet": "kubernetes", "containerd": "containerd",
                       "runc": "runc", "etcd": "etcd"}
+#: State and message cells (state, message, level) for SSH host-key errors; `t` (nodes.trust)
+#: reviews the key. The state says it too: the message column is cut on narrow terminals.
+HOST_KEY_MESSAGES = {
+    "host-key-unknown": ("key unknown", "host key unknown — press t to review", "warning"),
+    "host-key-changed": ("KEY CHANGED", "HOST KEY CHANGED — press t for details", "error"),
+}
 
 
 class NodesPane(Pane):
@@ -38,6 +44,8 @@ class NodesPane(Pane):
         Binding("r", "restart", "Restart", id="nodes.restart"),
         Binding("enter", "details", "Details", id="nodes.details"),
         Binding("v", "toggle_versions", "Versions", id="nodes.versions"),
+        # Not in the footer: rows with an unknown/changed key say "press t" themselves.
+        Binding("t", "trust", "Host key", show=False, id="nodes.trust"),
     ]
 
     def __init__(self, **kwargs) -> None:
@@ -87,6 +95,11 @@ class NodesPane(Pane):
             "uptime": human_duration(snap.uptime_seconds),
             "message": Text(snap.error.splitlines()[0] if snap.error else "", end="", no_wrap=True),
         }
+        key_problem = HOST_KEY_MESSAGES.get(snap.extra.get("error_kind", ""))
+        if key_problem:
+            state_word, message, key_level = key_problem
+            values["state"] = status_text(app, state_word, key_level)
+            values["message"] = status_text(app, message, key_level)
         mismatch = self._fleet_mismatches()
         if mismatch != self._mismatch:  # the fleet majority moved: re-colour every row
             self._mismatch = mismatch
@@ -192,6 +205,14 @@ class NodesPane(Pane):
         key = self.primary_table().selected_key()
         if key:
             self.tui.show_node_details(key)
+
+    def action_trust(self) -> None:
+        """Review the selected host's SSH key: trust an unknown one, explain a changed one."""
+        key = self.primary_table().selected_key()
+        if key:
+            from tui.hostkeys import review_host_key  # loads asyncssh: only when asked
+
+            review_host_key(self.tui, key)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

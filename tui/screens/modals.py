@@ -195,3 +195,70 @@ def checks_text(app, checks) -> Text:
         t.append_text(status_text(app, f"{mark} {c.name}", level))
         t.append(f": {c.detail}\n")
     return t
+
+
+#: Where OpenSSH keeps a host's public key of each type (what to fingerprint on the host).
+_HOST_KEY_FILES = {"ssh-ed25519": "ssh_host_ed25519_key.pub", "ssh-rsa": "ssh_host_rsa_key.pub",
+                   "ssh-dss": "ssh_host_dsa_key.pub"}
+
+
+def host_key_file(key_type: str) -> str:
+    """/etc/ssh/ssh_host_*_key.pub for a key type (ecdsa-sha2-* → the ecdsa file)."""
+    name = "ssh_host_ecdsa_key.pub" if key_type.startswith("ecdsa") else _HOST_KEY_FILES.get(
+        key_type, "ssh_host_ed25519_key.pub")
+    return f"/etc/ssh/{name}"
+
+
+class HostKeyScreen(ModalScreen[bool]):
+    """Show an unknown SSH host key (host, address, type, SHA256 fingerprint) and ask whether to
+    trust it. Dismisses True only on the Trust button; Cancel/escape is the default."""
+
+    DEFAULT_CSS = MODAL_CSS
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal.cancel")]
+
+    def __init__(self, host: str, address: str, key_type: str, fingerprint: str, *,
+                 known_hosts: str = "", via: str = "") -> None:
+        super().__init__()
+        self.host = host
+        self.address = address
+        self.key_type = key_type
+        self.fingerprint = fingerprint
+        self.known_hosts = known_hosts
+        self.via = via
+
+    def body_text(self) -> Text:
+        """What the screen says (every value taken literally)."""
+        t = Text()
+        rows = [("host", self.host), ("address", self.address), ("key type", self.key_type),
+                ("fingerprint", self.fingerprint)]
+        if self.via:
+            rows.insert(1, ("bastion of", self.via))
+        for label, value in rows:
+            t.append(f"{label:>12}: ", style="bold")
+            t.append(f"{value}\n")
+        t.append("\n")
+        t.append_text(status_text(self.app, "Compare this fingerprint with the host's own before trusting it", "warning",
+                                  bold=True))
+        t.append(", obtained out-of-band (its console, your provisioning logs), for example on the host:\n")
+        t.append(f"    ssh-keygen -lf {host_key_file(self.key_type)}\n", style="bold")
+        t.append("If they differ, do not trust it: someone may be intercepting the connection.\n")
+        if self.known_hosts:
+            t.append(f"\nTrust appends one line to {self.known_hosts}.\n")
+        return t
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(f"Unknown SSH host key: {self.host}"), classes="title")
+            yield VerticalScroll(Static(self.body_text(), markup=False, id="hostkey-body"), classes="body")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Trust", id="trust", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel").focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "trust")
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
