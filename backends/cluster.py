@@ -33,6 +33,7 @@ from backends.backups import restore_preconditions as backups_preconditions
 from backends.errors import BackendError, ReadOnlyRefused, ValidationError
 from backends.fleet import run_on_fleet, stream_fleet
 from backends.hostspec import HostSpec, Inventory
+from backends.images import backend_path_label
 from backends.k0s import K0sHost, NodeSnapshot, ServiceState
 if TYPE_CHECKING:  # annotations only: these modules load on first use
     from backends.certs import CertInfo
@@ -83,7 +84,7 @@ class HostImages:
     """The Containers pane's data for one host."""
 
     host: str
-    path: str  # "grpc" or "ctr"
+    path: str  # "grpc", "ctr", or "ctr (fallback: <why gRPC was refused>)"
     groups: list[ImageGroup]
     containers: list[Container]
     at: datetime
@@ -275,7 +276,7 @@ class ClusterSession:
         """Close every transport (errors ignored: we are leaving)."""
         for h in self.hosts.values():
             try:
-                await h.transport.close()
+                await h.close()
             except Exception:  # noqa: BLE001 - closing must not stop the others
                 pass
 
@@ -464,7 +465,7 @@ class ClusterSession:
             containers = await host.containers()
         except BackendError as exc:
             cerr = exc.message
-        return HostImages(host=name, path=getattr(backend, "path", "?"), groups=group_by_digest(images),
+        return HostImages(host=name, path=backend_path_label(backend), groups=group_by_digest(images),
                           containers=containers, at=self.clock(), containers_error=cerr)
 
     # ------------------------------------------------------------------ sysinfo

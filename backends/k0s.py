@@ -345,6 +345,16 @@ class K0sHost:
 
     # ------------------------------------------------------------------ images (delegated)
 
+    async def close(self) -> None:
+        """Close the image backend's channel (gRPC) and the transport. Safe to call twice."""
+        backend, self._image_backend = self._image_backend, None
+        closer = getattr(backend, "close", None)
+        try:
+            if closer is not None:
+                await closer()
+        finally:
+            await self.transport.close()
+
     async def image_backend(self) -> "ImageBackend":
         """The image backend for this host (selected once, then cached)."""
         async with self._image_backend_lock:

@@ -95,3 +95,23 @@ async def test_refresh_skips_hosts_still_busy(tmp_path, monkeypatch):
     s._busy.clear()
     [snap] = await s.refresh_nodes()
     assert snap.name == "local-1" and s.busy_hosts() == set()
+
+
+async def test_images_say_which_path_and_why_grpc_was_refused(tmp_path, monkeypatch):
+    """No containerd socket: the pane's data names the ctr fallback and the reason."""
+    from backends.demo import DemoCluster, write_standin
+
+    state = tmp_path / "demo.json"
+    state.write_text(DemoCluster().to_json())
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    k0s = write_standin(bindir, state, "worker-1")
+    spec = HostSpec("local-1", role="worker", k0s_binary=str(k0s),
+                    extra={"containerd_socket": str(tmp_path / "no-such.sock")})
+    s = ClusterSession(Inventory("stand-in", [spec]), [K0sHost(spec, LocalTransport("local-1"))],
+                       audit=AuditLog(tmp_path / "audit.log"), catalog=BackupCatalog(tmp_path / "b"),
+                       clock=lambda: FROZEN)
+    data = await s.images("local-1")
+    assert data.path.startswith("ctr (fallback: ") and "no-such.sock" in data.path
+    assert any("kube-proxy" in g.primary.ref for g in data.groups)
+    await s.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -52,8 +54,13 @@ class NodesPane(Pane):
         super().__init__(**kwargs)
         self.show_versions = False
         self._mismatch: dict[str, set[str]] = {}
-        self._mismatch_sig: tuple = ()
-        self._mismatch_cache: dict[str, set[str]] = {}
+        # Fleet-wide mismatch work is batched: each snapshot only notes whether its host's
+        # versions changed (O(1)); one recompute per batch then re-colours just the rows
+        # whose highlight changed (a 2,000-host refresh stays linear).
+        self._seen_versions: dict[str, tuple] = {}
+        self._mismatch_pending = False
+        self._mismatch_at = 0.0  # monotonic time of the last recompute
+        self._mismatch_cost = 0.0  # how long it took (the throttle scales with it)
 
     def compose(self) -> ComposeResult:
         yield ResourceTable(COLUMNS, id="nodes-table")
