@@ -6,7 +6,6 @@ read-only refusal, and the header's nearest-expiry field.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,34 +19,15 @@ from tui.app import K0sTuiApp
 from tui.panes.certs import CertsPane, split_key, status_of
 from tui.screens.modals import ConfirmScreen, TextScreen
 from widgets.style import theme_color
+from tests.tui_support import FROZEN, audit, settle
 
-FROZEN = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture
-def xdg(tmp_path: Path, monkeypatch) -> Path:
-    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
-        (tmp_path / var).mkdir()
-        monkeypatch.setenv(var, str(tmp_path / var))
-    return tmp_path
 
 
 def make_app(*, readonly: bool = False) -> K0sTuiApp:
     demo = DemoCluster(clock=lambda: FROZEN)
     session = ClusterSession.open(demo_inventory(demo), demo=demo, readonly=readonly, clock=lambda: FROZEN)
     return K0sTuiApp(session, refresh=0, clock=lambda: FROZEN, start_pane="certs")
-
-
-async def settle(app: K0sTuiApp, pilot) -> None:
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-def audit(xdg: Path) -> list[dict]:
-    path = xdg / "XDG_STATE_HOME" / "k0s-tui" / "audit.log"
-    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
 
 
 def certs_pane(app: K0sTuiApp) -> CertsPane:

@@ -6,8 +6,6 @@ and the atomic write on the demo host's file system; the test reads the host's f
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -22,18 +20,10 @@ from tui.app import K0sTuiApp
 from tui.panes.config import ChoiceScreen, ConfigPane
 from tui.screens.modals import ConfirmScreen
 from widgets.style import theme_color
+from tests.tui_support import FROZEN, audit, settle
 
-FROZEN = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 CONFIG = "/etc/k0s/k0s.yaml"
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture
-def xdg(tmp_path: Path, monkeypatch) -> Path:
-    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
-        (tmp_path / var).mkdir()
-        monkeypatch.setenv(var, str(tmp_path / var))
-    return tmp_path
 
 
 def make_app(*, readonly: bool = False, start_pane: str = "config",
@@ -44,17 +34,6 @@ def make_app(*, readonly: bool = False, start_pane: str = "config",
     session = ClusterSession.open(demo_inventory(demo), demo=demo, readonly=readonly, clock=lambda: FROZEN)
     app = K0sTuiApp(session, refresh=0, clock=lambda: FROZEN, start_pane=start_pane, scan_certs=False)
     return app, demo
-
-
-async def settle(app: K0sTuiApp, pilot) -> None:
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-def audit(xdg: Path) -> list[dict]:
-    path = xdg / "XDG_STATE_HOME" / "k0s-tui" / "audit.log"
-    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
 
 
 def config_pane(app: K0sTuiApp) -> ConfigPane:

@@ -6,8 +6,6 @@ and a frozen clock. Waiting is `app.workers.wait_for_complete()` + `pilot.pause(
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -19,34 +17,15 @@ from backends.k0s import ServiceState
 from tui.app import K0sTuiApp
 from tui.screens.modals import ConfirmScreen, InputScreen, TextScreen
 from tui.screens.restore import RestoreScreen
+from tests.tui_support import FROZEN, audit, settle
 
-FROZEN = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def xdg(tmp_path: Path, monkeypatch) -> Path:
-    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
-        (tmp_path / var).mkdir()
-        monkeypatch.setenv(var, str(tmp_path / var))
-    return tmp_path
 
 
 def make_app(*, readonly: bool = False) -> K0sTuiApp:
     demo = DemoCluster(clock=lambda: FROZEN, pull_duration=0.3)
     session = ClusterSession.open(demo_inventory(demo), demo=demo, readonly=readonly, clock=lambda: FROZEN)
     return K0sTuiApp(session, refresh=0, clock=lambda: FROZEN)
-
-
-async def settle(app: K0sTuiApp, pilot) -> None:
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-def audit(xdg: Path) -> list[dict]:
-    path = xdg / "XDG_STATE_HOME" / "k0s-tui" / "audit.log"
-    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
 
 
 def running_worker(app: K0sTuiApp) -> str:

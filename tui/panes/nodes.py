@@ -20,6 +20,8 @@ COLUMNS = [
     Col("state", "State"), Col("pid", "PID"), Col("ready", "Ready"), Col("kubelet", "Kubelet"),
     Col("workloads", "Workloads"), Col("uptime", "Uptime"), Col("message", "Message"),
 ]
+#: Longest wait between two recomputes of the fleet's version mismatches (seconds).
+MISMATCH_MAX_INTERVAL = 0.5
 #: Optional component-version columns (`v` toggles them; filled by a version scan).
 VERSION_COLUMNS = [Col("containerd", "containerd"), Col("runc", "runc"), Col("etcd", "etcd")]
 #: Table column -> versions component, for the mismatch highlight.
@@ -54,13 +56,18 @@ class NodesPane(Pane):
         super().__init__(**kwargs)
         self.show_versions = False
         self._mismatch: dict[str, set[str]] = {}
-        # Fleet-wide mismatch work is batched: each snapshot only notes whether its host's
-        # versions changed (O(1)); one recompute per batch then re-colours just the rows
-        # whose highlight changed (a 2,000-host refresh stays linear).
+        # Fleet-wide work is batched: each snapshot only notes whether its host's versions
+        # changed (O(1)); one pass per burst then re-colours just the rows whose highlight
+        # changed (a 2,000-host refresh stays linear).
         self._seen_versions: dict[str, tuple] = {}
-        self._mismatch_pending = False
-        self._mismatch_at = 0.0  # monotonic time of the last recompute
-        self._mismatch_cost = 0.0  # how long it took (the throttle scales with it)
+        self._versions_dirty = False
+        # Readiness/kubelet shown per host: a controller's snapshot fills them into the other
+        # hosts' snapshots in place (ClusterSession._store), so the batch re-shows those rows.
+        self._shown_kube: dict[str, tuple] = {}
+        self._in_batch = False
+        self._batch_pending = False
+        self._batch_at = 0.0  # monotonic time of the last batch pass
+        self._batch_cost = 0.0  # how long it took (the throttle scales with it)
 
     def compose(self) -> ComposeResult:
         yield ResourceTable(COLUMNS, id="nodes-table")
@@ -107,24 +114,65 @@ class NodesPane(Pane):
             state_word, message, key_level = key_problem
             values["state"] = status_text(app, state_word, key_level)
             values["message"] = status_text(app, message, key_level)
-        mismatch = self._fleet_mismatches()
-        if mismatch != self._mismatch:  # the fleet majority moved: re-colour every row
-            self._mismatch = mismatch
-            self.call_later(self.redraw)
+        self._shown_kube[snap.name] = (snap.kube_ready, snap.kubelet_version)
+        seen = (snap.version, snap.kubelet_version, self.session.versions.get(snap.name))
+        if self._seen_versions.get(snap.name) != seen:  # the fleet majority may move
+            self._seen_versions[snap.name] = seen
+            self._versions_dirty = True
         self._version_cells(snap.name, values)
         self.primary_table().upsert(snap.name, values, {"pid": status.pid if status else None,
                                                         "uptime": snap.uptime_seconds})
+        if not self._in_batch:
+            self._batch_soon()
+
+    def _batch_soon(self) -> None:
+        """Run the fleet-wide pass once for a whole burst of snapshots: after the next frame,
+        or (when the last pass was costly: a big fleet) no sooner than ten times its cost
+        after it, capped at MISMATCH_MAX_INTERVAL (so it takes ~10% of the loop at most)."""
+        if self._batch_pending:
+            return
+        self._batch_pending = True
+        interval = min(MISMATCH_MAX_INTERVAL, 10 * self._batch_cost)
+        delay = self._batch_at + interval - time.monotonic()
+        if delay > 0.001:
+            self.set_timer(delay, self._batch)
+        else:
+            self.call_after_refresh(self._batch)
+
+    def _batch(self) -> None:
+        """Re-show rows whose snapshot changed in place, then recompute the mismatches if
+        some version changed."""
+        self._batch_pending = False
+        t0 = time.perf_counter()
+        self._in_batch = True
+        try:
+            shown = self._shown_kube
+            for name, snap in list(self.session.nodes.items()):
+                was = shown.get(name)
+                if was is not None and was != (snap.kube_ready, snap.kubelet_version):
+                    self.show_snapshot(snap)
+            if self._versions_dirty:
+                self._fleet_mismatches()
+        finally:
+            self._in_batch = False
+        self._batch_cost = time.perf_counter() - t0
+        self._batch_at = time.monotonic()
 
     def _fleet_mismatches(self) -> dict[str, set[str]]:
-        """The session's version mismatches, recomputed only when some version changed (each
-        snapshot calls this: keep a big fleet's refresh linear in the common case)."""
-        nodes, versions = self.session.nodes, self.session.versions
-        sig = (tuple((n, s.version, s.kubelet_version) for n, s in nodes.items()),
-               tuple((n, tuple(v.as_dict().values())) for n, v in versions.items()))
-        if sig != self._mismatch_sig:
-            self._mismatch_sig = sig
-            self._mismatch_cache = self.session.version_mismatches()
-        return self._mismatch_cache
+        """Recompute the session's version mismatches now and re-colour only the rows whose
+        highlight changed. Returns them (component -> hosts)."""
+        self._versions_dirty = False
+        new = self.session.version_mismatches()
+        old, self._mismatch = self._mismatch, new
+        if new != old:
+            changed: set[str] = set()
+            for component in old.keys() | new.keys():
+                changed |= old.get(component, set()) ^ new.get(component, set())
+            for host in changed:
+                snap = self.session.nodes.get(host)
+                if snap is not None:
+                    self.show_snapshot(snap)
+        return new
 
     def _version_cells(self, host: str, values: dict) -> None:
         """Fill the optional version columns and colour versions that differ from the fleet's."""
@@ -179,7 +227,7 @@ class NodesPane(Pane):
     def show_error(self, host: str, message: str) -> None:
         """Put a worker's error on the host's row."""
         table = self.primary_table()
-        if host in table.keys:
+        if table.has_key(host):  # O(1): errors from a big fleet arrive one by one
             values = table.row_values(host)
             values["message"] = status_text(self.app, message.splitlines()[0] if message else "", "error")
             table.upsert(host, values)
