@@ -10,7 +10,14 @@ lag and RSS over 20 warm refreshes.
 
     .venv/bin/python bench/fanout.py --transport-only 20 [--command "echo hi"] [--rounds 5] [--handshakes 16]
 
-times only the transport layer with one command (below):
+times only the transport layer with one command (below), and
+
+    .venv/bin/python bench/fanout.py --tui [N…] [--runs 3]     (N defaults to 100)
+
+runs the real app (``K0sTuiApp`` over a ``ClusterSession`` of the N sshd hosts, headless) and
+prints the key latency (j/k into the Nodes table: press to cursor move, median / p95 / max) and
+the event-loop lag while the cold (on mount) and a warm Nodes refresh of all N hosts run, with
+each refresh's total time and time to first row (:mod:`bench.tui_latency`).
 
 Starts N private OpenSSH servers on 127.0.0.1 (the test fixture's :class:`SshdFactory`), then
 times the console's fleet runner (``backends.fleet.run_on_fleet`` over ``SSHTransport``):
@@ -112,12 +119,20 @@ async def bench(factory: SshdFactory, servers: list[SshServer], args: argparse.N
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Issue 6's comparison by default; ``--transport-only`` for the transport timing alone."""
+    """Issue 6's comparison by default; ``--transport-only`` for the transport timing alone;
+    ``--tui`` for the console's key latency during fleet refreshes."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--transport-only" in argv:
         argv.remove("--transport-only")
         return transport_main(argv)
     from bench import fleet_compare
+
+    if "--tui" in argv:
+        argv.remove("--tui")
+        fleet_compare.private_bashrc_reexec([str(Path(__file__).resolve()), "--tui", *argv])
+        from bench import tui_latency
+
+        return tui_latency.main(argv)
 
     fleet_compare.private_bashrc_reexec([str(Path(__file__).resolve()), *argv])
     return fleet_compare.main(argv)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +26,8 @@ from textual.widgets import DataTable
 MARK = "●"
 #: Longest wait (seconds) for a deferred sort while a big table keeps changing.
 SORT_MAX_INTERVAL = 0.5
+#: retain() rebuilds the table instead of removing rows one by one beyond this many.
+BULK_REMOVE = 200
 _REGEX_CHARS = re.compile(r"[\\^$.*+?()\[\]{}|]")
 
 
@@ -36,6 +38,14 @@ def cell(value: Any) -> Text:
     if value is None:
         return Text("-", end="")
     return Text(str(value), end="", no_wrap=True)
+
+
+def _same_cell(a: Text | None, b: Text, restyle: bool) -> bool:
+    """Whether cell ``a`` can stay for ``b``. Text's own == ignores the base style; with
+    ``restyle`` the style counts too (a cell that only changes colour is updated)."""
+    if a is None or a != b:
+        return False
+    return not restyle or a.style == b.style
 
 
 def row_matcher(query: str) -> Callable[[str], bool]:
@@ -150,8 +160,10 @@ class ResourceTable(DataTable):
         t = self._cells.get(key, {}).get(column)
         return t.plain if t is not None else ""
 
-    def upsert(self, key: str, values: dict[str, Any], sort_values: dict[str, Any] | None = None) -> None:
-        """Insert or update row ``key``; only changed cells are touched."""
+    def upsert(self, key: str, values: dict[str, Any], sort_values: dict[str, Any] | None = None,
+               restyle: Collection[str] = ()) -> None:
+        """Insert or update row ``key``; only changed cells are touched (a cell whose text is
+        unchanged keeps its old style, unless its column is in ``restyle``)."""
         new = {c.key: cell(values.get(c.key)) for c in self.cols}
         old = self._cells.get(key)
         if old is None:
@@ -169,7 +181,7 @@ class ResourceTable(DataTable):
             return
         changed = False
         for c in self.cols:
-            if old is None or old.get(c.key) != new[c.key]:
+            if old is None or not _same_cell(old.get(c.key), new[c.key], c.key in restyle):
                 # Only grow columns: shrinking makes DataTable re-measure the whole column on
                 # every update (quadratic on a big fleet).
                 column = self.columns.get(c.key)  # type: ignore[call-overload]
@@ -214,8 +226,24 @@ class ResourceTable(DataTable):
     def retain(self, keys: Iterable[str]) -> None:
         """Drop every row whose key is not in ``keys``."""
         keep = set(keys)
-        for key in [k for k in self._order if k not in keep]:
-            self.discard(key)
+        drop = [k for k in self._order if k not in keep]
+        if len(drop) <= BULK_REMOVE:
+            for key in drop:
+                self.discard(key)
+            return
+        # DataTable.remove_row re-indexes every row (O(n) each): dropping thousands of rows
+        # one by one freezes the UI for minutes. Forget them, then rebuild what is left.
+        current = self.selected_key()
+        shown = [k for k in self.visible_keys() if k in keep]
+        for key in drop:
+            self._cells.pop(key, None)
+            self._sort_values.pop(key, None)
+            self.marked.discard(key)
+            self._order.pop(key, None)
+        self.clear()
+        for key in shown:
+            self._add(key)
+        self.select_key(current)
 
     # ------------------------------------------------------------------ filter
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,6 +25,9 @@ CONTAINER_COLUMNS = [
     Col("pod", "Pod"),
 ]
 SEP = "\x1f"  # row keys are host + SEP + digest (neither may contain it)
+#: Table work (seconds) done per event-loop turn; hosts answering beyond it wait for the next
+#: turn, so a fleet answering all at once never blocks key handling for long.
+SLICE_S = 0.04
 
 
 def image_key(host: str, digest: str) -> str:
@@ -69,6 +75,11 @@ class ContainersPane(Pane):
         self._image_keys: dict[str, set[str]] = {}
         self._container_keys: dict[str, set[str]] = {}
         self._status_pending = False
+        # Hosts whose rows wait for the next slice (the newest data per host), and when the
+        # current slice of table work began (None: none began in this event-loop turn).
+        self._pending: dict[str, HostImages] = {}
+        self._slice_start: float | None = None
+        self._flush_scheduled = False
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="pane-status", id="images-status", markup=False)
@@ -111,9 +122,10 @@ class ContainersPane(Pane):
             for h in list(keys):
                 if h not in hosts:
                     del keys[h]
-        for h in hosts:
+        self._pending = {h: d for h, d in self._pending.items() if h in hosts}
+        for h in self.scoped_hosts():
             if h in self.data:
-                self.show_images(self.data[h])
+                self.show_images(self.data[h])  # past the slice budget this only queues
         self.refresh_data()
 
     def action_next_host(self) -> None:
@@ -132,11 +144,56 @@ class ContainersPane(Pane):
         self.query_one("#images-status", Static).update(t)
 
     def show_images(self, data: HostImages) -> None:
-        """Update one host's rows (add/update/remove by key)."""
+        """Update one host's rows (add/update/remove by key). Hosts answering in a burst
+        (thousands finish in the same event-loop turn) are shown a time slice at a time."""
         self.data[data.host] = data
         self.errors.pop(data.host, None)
         if self.scope is not None and data.host != self.scope:
             return
+        if self._pending or not self._slice_left():
+            self._pending.pop(data.host, None)  # re-queue at the end: keep arrival order
+            self._pending[data.host] = data
+            self._flush_soon()
+            return
+        self._show_rows(data)
+
+    def _slice_left(self) -> bool:
+        """Whether this event-loop turn still has table-work budget (starts a slice)."""
+        now = time.perf_counter()
+        if self._slice_start is None:
+            self._slice_start = now
+            asyncio.get_running_loop().call_soon(self._end_slice)  # runs on the next turn
+        return now - self._slice_start < SLICE_S
+
+    def _end_slice(self) -> None:
+        self._slice_start = None
+
+    @property
+    def pending_hosts(self) -> int:
+        """How many hosts' rows still wait for a slice."""
+        return len(self._pending)
+
+    def _flush_soon(self) -> None:
+        # A worker (not call_later: a message pump drains its queue without yielding to the
+        # event loop, so the turn would never end): tests and benchmarks can wait for it.
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.tui.spawn("images-slices", self._flush(), group="images-slices")
+
+    async def _flush(self) -> None:
+        """Show queued hosts a slice per event-loop turn."""
+        try:
+            while self._pending:
+                while self._pending and self._slice_left():
+                    host = next(iter(self._pending))
+                    data = self._pending.pop(host)
+                    if self.scope is None or host == self.scope:
+                        self._show_rows(data)
+                await asyncio.sleep(0)  # the next turn: keys and frames go first
+        finally:
+            self._flush_scheduled = False
+
+    def _show_rows(self, data: HostImages) -> None:
         it = self.images_table
         keys: set[str] = set()
         ct = self.containers_table

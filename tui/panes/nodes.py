@@ -120,8 +120,10 @@ class NodesPane(Pane):
             self._seen_versions[snap.name] = seen
             self._versions_dirty = True
         self._version_cells(snap.name, values)
+        # restyle: the mismatch highlight may change a version cell's colour alone.
         self.primary_table().upsert(snap.name, values, {"pid": status.pid if status else None,
-                                                        "uptime": snap.uptime_seconds})
+                                                        "uptime": snap.uptime_seconds},
+                                    restyle=VERSION_COMPONENTS)
         if not self._in_batch:
             self._batch_soon()
 
