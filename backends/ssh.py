@@ -25,6 +25,7 @@ from pathlib import Path
 
 import asyncssh
 
+from backends.batching import StdoutDemux, batch_script, new_token, split_stderr
 from backends.errors import (
     AuthFailed,
     BackendError,
@@ -40,6 +41,7 @@ from backends.local import check_cat_result
 from backends.paths import xdg_data_dir
 from backends.streamio import (
     MAX_CAPTURE,
+    STDERR_LIMIT,
     BoundedBuffer,
     LineSplitter,
     ProcessIO,
@@ -108,6 +110,10 @@ class SSHSettings:
         "aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "chacha20-poly1305@openssh.com",
         "aes128-ctr", "aes192-ctr", "aes256-ctr",
     )
+    #: Commands asked of one host in the same event-loop turn run as one session (one ``sh``
+    #: script; see :mod:`backends.batching`): a refresh costs the host one sshd child and one
+    #: shell instead of one per command.
+    batch_commands: bool = True
     #: Bounds concurrent SSH handshakes across all hosts using these settings.
     handshake_limit: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
 
@@ -284,6 +290,8 @@ class SSHTransport(Transport):
         self._lock = asyncio.Lock()
         self._sessions = asyncio.Semaphore(max(1, self.settings.max_sessions))
         self._forwards: dict[str, tuple[asyncssh.SSHClientConnection, asyncssh.SSHListener, str]] = {}
+        self._queued: list[_Queued] = []
+        self._batches: set[asyncio.Task[None]] = set()
         #: How many connections were opened so far (reconnects included); for tests and stats.
         self.connect_count = 0
         self._attempts = 0
@@ -393,38 +401,45 @@ class SSHTransport(Transport):
         input: bytes | None = None,
         src: Path | None = None,
         progress: ProgressCallback | None = None,
+        label: str | None = None,
+        stderr: BoundedBuffer | None = None,
     ) -> tuple[int | None, bytes, int, int, float]:
         command = shlex.join(argv)
+        what = label or short_command(argv)
         started = time.monotonic()
         async with self._sessions:
             conn, proc = await self._open_process(command)
             try:
                 async with asyncio.timeout(timeout):
                     status, err, out_n, in_n = await communicate(
-                        _process_io(proc), on_stdout, input=input, src=src, progress=progress
+                        _process_io(proc), on_stdout, input=input, src=src, progress=progress,
+                        stderr=stderr,
                     )
             except TimeoutError:
                 _abandon(proc)
                 raise CommandTimeout(
-                    self.host, f"`{short_command(argv)}` did not finish within {timeout:g}s; abandoned"
+                    self.host, f"`{what}` did not finish within {timeout:g}s; abandoned"
                 ) from None
             except _LOST as exc:
                 _abandon(proc)
                 self._forget(conn)
-                raise ConnectionLost(self.host, f"connection lost during `{short_command(argv)}` ({exc})") from None
+                raise ConnectionLost(self.host, f"connection lost during `{what}` ({exc})") from None
             except BaseException:
                 _abandon(proc)
                 raise
         if status is None and conn.is_closed():
             self._forget(conn)
-            raise ConnectionLost(self.host, f"connection lost during `{short_command(argv)}`")
+            raise ConnectionLost(self.host, f"connection lost during `{what}`")
         if argv[:2] == ["sudo", "-n"] and status != 0 and is_sudo_password_prompt(err):
-            assert self.spec.ssh is not None
-            raise SudoPasswordRequired(
-                self.host, f"sudo needs a password for {self.spec.ssh.user} to run "
-                f"`{short_command(argv[2:])}`; allow it without one (NOPASSWD) or log in as root"
-            )
+            raise self._sudo_error(label or short_command(argv[2:]))
         return status, err, out_n, in_n, time.monotonic() - started
+
+    def _sudo_error(self, what: str) -> SudoPasswordRequired:
+        assert self.spec.ssh is not None
+        return SudoPasswordRequired(
+            self.host, f"sudo needs a password for {self.spec.ssh.user} to run "
+            f"`{what}`; allow it without one (NOPASSWD) or log in as root"
+        )
 
     async def run(
         self,
@@ -434,11 +449,162 @@ class SSHTransport(Transport):
         timeout: float | None = DEFAULT_TIMEOUT,
         sudo: bool = False,
     ) -> CommandResult:
+        final = self._argv(argv, sudo)
+        if input is not None or not self.settings.batch_commands:
+            return await self._run_alone(tuple(argv), final, timeout, input)
+        return await self._run_queued(_Queued(tuple(argv), final, timeout))
+
+    async def _run_alone(self, argv: tuple[str, ...], final: list[str], timeout: float | None,
+                         input: bytes | None = None) -> CommandResult:
         out = BoundedBuffer(MAX_CAPTURE)
-        status, err, _, _, took = await self._execute(
-            self._argv(argv, sudo), out, timeout=timeout, input=input
+        status, err, _, _, took = await self._execute(final, out, timeout=timeout, input=input)
+        return CommandResult(self.host, argv, status, out.getvalue(), err, took)
+
+    # ------------------------------------------------------------------ batching
+
+    async def _run_queued(self, item: _Queued) -> CommandResult:
+        """Queue ``item`` for this loop turn's batch and wait for its own result."""
+        loop = asyncio.get_running_loop()
+        item.future = loop.create_future()
+        if not self._queued:
+            loop.call_soon(self._flush)
+        self._queued.append(item)
+        # Timeouts are enforced where the command runs (alone, or by the batch's watchdog), from
+        # when it starts; the caller only waits. Shielded: one caller's cancellation must not
+        # kill the batch the others wait on.
+        try:
+            return await asyncio.shield(item.future)
+        except asyncio.CancelledError:
+            item.abandoned = True
+            item.future.add_done_callback(_consume)
+            if item.task is not None and all(other.abandoned for other in item.group):
+                item.task.cancel()  # nobody waits any more: kill the remote command(s)
+            raise
+
+    def _flush(self) -> None:
+        """Start this turn's queued commands: one session per sudo mode, alone or as a batch."""
+        queued = [item for item in self._queued if not item.abandoned]
+        self._queued = []
+        groups: dict[bool, list[_Queued]] = {}
+        for item in queued:
+            groups.setdefault(item.final[:2] == ["sudo", "-n"], []).append(item)
+        for sudo, items in groups.items():
+            task = asyncio.get_running_loop().create_task(self._run_group(items, sudo))
+            for item in items:
+                item.group, item.task = items, task
+            self._batches.add(task)
+            task.add_done_callback(self._batches.discard)
+
+    async def _run_group(self, items: list[_Queued], sudo: bool) -> None:
+        try:
+            if len(items) == 1:
+                outcomes: list[CommandResult | BaseException] = [
+                    await self._run_alone(items[0].argv, items[0].final, items[0].timeout)]
+            else:
+                outcomes = await self._run_batch(items, sudo)
+        except SudoPasswordRequired:
+            if len(items) == 1:
+                outcomes = [self._sudo_error(short_command(items[0].argv))]
+            else:
+                # sudoers may allow these commands but not `sh`: nothing ran, so ask one by one.
+                outcomes = list(await asyncio.gather(
+                    *(self._run_alone(i.argv, i.final, i.timeout) for i in items), return_exceptions=True))
+        except BaseException as exc:  # noqa: BLE001 - handed to every waiting caller
+            for item in items:
+                _settle(item, exc=exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for item, outcome in zip(items, outcomes):
+            if isinstance(outcome, BaseException):
+                _settle(item, exc=outcome)
+            else:
+                _settle(item, result=outcome)
+
+    async def _run_batch(self, items: list[_Queued], sudo: bool) -> list[CommandResult | BaseException]:
+        """Run ``items`` as one script, each command held to its own timeout.
+
+        Commands run one after the other: when one outlives its timeout the script is killed,
+        that command gets :class:`CommandTimeout` and the ones that had not started yet run on
+        their own. Commands finished before a failure keep their results.
+        """
+        token = new_token()
+        argvs = [list(item.argv) for item in items]
+        final = ["sh", "-c", batch_script(argvs, token)]
+        if sudo:
+            final = ["sudo", "-n", *final]
+        demux = StdoutDemux(len(items), token, MAX_CAPTURE)
+        stderr = BoundedBuffer(STDERR_LIMIT * len(items))
+        await self._connection()  # connecting is not the first command's time
+        started = [time.monotonic()]  # started[i]: when command i began (its predecessor's marker)
+        advanced = asyncio.Event()
+
+        def sink(chunk: bytes) -> None:
+            before = demux.finished
+            demux(chunk)
+            if demux.finished != before:
+                started.extend([time.monotonic()] * (demux.finished - before))
+                advanced.set()
+
+        label = " + ".join(short_command(a) for a in argvs)
+        run = asyncio.ensure_future(self._execute(final, sink, timeout=None, label=label, stderr=stderr))
+        timed_out: int | None = None
+        failure: BaseException | None = None
+        try:
+            while not run.done():
+                i = demux.finished
+                limit = items[i].timeout if i < len(items) else None
+                wait = None if limit is None else started[i] + limit - time.monotonic()
+                if wait is not None and wait <= 0:
+                    timed_out = i
+                    run.cancel()
+                    break
+                advanced.clear()
+                progress = asyncio.ensure_future(advanced.wait())
+                try:
+                    await asyncio.wait({run, progress}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    progress.cancel()
+            try:
+                await run
+            except asyncio.CancelledError:
+                if timed_out is None:
+                    raise
+            except SudoPasswordRequired:
+                raise  # nothing ran: the caller asks command by command
+            except Exception as exc:  # noqa: BLE001 - finished commands keep their results
+                failure = exc
+        except BaseException:
+            run.cancel()
+            raise
+        demux.finish()
+        errs = split_stderr(stderr.getvalue(), len(items), token)
+        took = time.monotonic() - started[0]
+        outcomes: list[CommandResult | BaseException | None] = []
+        rerun: list[int] = []
+        for i, item in enumerate(items):
+            if i < demux.finished:
+                outcomes.append(CommandResult(self.host, item.argv, demux.statuses[i],
+                                              demux.outputs[i].getvalue(), errs[i], took))
+            elif failure is not None:
+                outcomes.append(failure)
+            elif timed_out is not None and i > timed_out:
+                outcomes.append(None)  # run on its own below
+                rerun.append(i)
+            elif timed_out == i:
+                outcomes.append(CommandTimeout(
+                    self.host, f"`{short_command(item.argv)}` did not finish within {item.timeout:g}s; abandoned"))
+            else:  # the script ended early without a marker: the shell itself was killed
+                outcomes.append(CommandResult(self.host, item.argv, None, demux.outputs[i].getvalue(),
+                                              errs[i], took))
+        # Commands that never started get their own session (and their whole timeout).
+        reruns = await asyncio.gather(
+            *(self._run_alone(items[i].argv, items[i].final, items[i].timeout) for i in rerun),
+            return_exceptions=True,
         )
-        return CommandResult(self.host, tuple(argv), status, out.getvalue(), err, took)
+        for i, outcome in zip(rerun, reruns):
+            outcomes[i] = outcome
+        return [o for o in outcomes if o is not None]
 
     async def run_streaming(
         self,
@@ -522,6 +688,8 @@ class SSHTransport(Transport):
         return local
 
     async def close(self) -> None:
+        for task in list(self._batches):
+            task.cancel()
         conns = [c for c in (self._conn, self._tunnel) if c is not None]
         self._forget()
         for c in conns:
@@ -529,6 +697,40 @@ class SSHTransport(Transport):
                 await asyncio.wait_for(c.wait_closed(), 5)
             except (TimeoutError, Exception):
                 pass
+
+
+@dataclass
+class _Queued:
+    """A command waiting for this event-loop turn's batch."""
+
+    argv: tuple[str, ...]
+    final: list[str]  # with ``sudo -n`` when it applies
+    timeout: float | None
+    future: asyncio.Future[CommandResult] | None = None
+    #: The commands sharing this one's session, and the task running them.
+    group: list[_Queued] = field(default_factory=list)
+    task: asyncio.Task[None] | None = None
+    #: The caller stopped waiting (cancelled).
+    abandoned: bool = False
+
+
+def _settle(item: _Queued, *, result: CommandResult | None = None,
+            exc: BaseException | None = None) -> None:
+    fut = item.future
+    if fut is None or fut.done():
+        return
+    if isinstance(exc, asyncio.CancelledError):
+        fut.cancel()
+    elif exc is not None:
+        fut.set_exception(exc)
+    else:
+        fut.set_result(result)  # type: ignore[arg-type]
+
+
+def _consume(fut: asyncio.Future[CommandResult]) -> None:
+    """Mark an abandoned caller's result as seen (no "exception never retrieved" noise)."""
+    if not fut.cancelled():
+        fut.exception()
 
 
 def _process_io(proc: asyncssh.SSHClientProcess) -> ProcessIO:

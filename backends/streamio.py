@@ -136,13 +136,15 @@ async def communicate(
     input: bytes | None = None,
     src: Path | None = None,
     progress: ProgressCallback | None = None,
+    stderr: BoundedBuffer | None = None,
 ) -> tuple[int | None, bytes, int, int]:
     """Drive a command to its end: feed stdin, pump stdout into ``on_stdout``, collect stderr.
 
     Returns ``(exit_status, stderr, stdout_bytes, stdin_bytes)``. Cancel it (e.g. with
-    ``asyncio.timeout``) to abandon the command; the caller then kills it.
+    ``asyncio.timeout``) to abandon the command; the caller then kills it. Pass ``stderr`` to
+    keep what the command printed there even when it is abandoned.
     """
-    stderr = BoundedBuffer(STDERR_LIMIT)
+    stderr = stderr if stderr is not None else BoundedBuffer(STDERR_LIMIT)
     if src is not None:
         feeder: Awaitable[int | None] = feed_file(io, src, progress)
     else:

@@ -295,6 +295,28 @@ async def loop_lag_during(coro: Awaitable[object], interval: float = 0.01) -> tu
     return result, worst
 
 
+def cpu_busy_fraction(window: float = 0.2) -> float:
+    """Share of all CPUs busy (0..1) over ``window`` seconds, from /proc/stat."""
+    def sample() -> tuple[int, int]:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(values) - values[3] - values[4], sum(values)  # busy = all but idle and iowait
+    busy0, total0 = sample()
+    time.sleep(window)
+    busy1, total1 = sample()
+    return (busy1 - busy0) / max(1, total1 - total0)
+
+
+def settle(threshold: float = 0.15, limit: float = 3.0) -> None:
+    """Wait until the machine is quiet (processes of the previous tool gone), at most ``limit`` s.
+
+    Every measurement starts from the same quiet state, so no tool pays for the tail of the one
+    measured before it (Ansible's forks and sshd's session teardown take a while to exit).
+    """
+    deadline = time.perf_counter() + limit
+    while cpu_busy_fraction() > threshold and time.perf_counter() < deadline:
+        pass
+
+
 def new_workdir() -> Path:
     """A temp dir for the bench's inventories and outputs."""
     return Path(tempfile.mkdtemp(prefix="k0s-bench-"))
@@ -487,21 +509,28 @@ def bench_n(n: int, runs: int, seq_runs: int, skip_ansible: bool) -> None:
         asyncio.run(console_cold_warm(fleet))
         asyncio.run(floor_cold_warm(fleet.hosts))
         for i in range(runs):
+            settle()
             cold, warm, lag = asyncio.run(console_cold_warm(fleet, lag=True))
             rows["console cold"].runs.append(cold)
             rows["console warm"].runs.append(warm)
             lags.append(lag)
+            settle()
             rows["console cold (handshakes <= 8)"].runs.append(asyncio.run(console_cold_warm(fleet, 8))[0])
+            settle()
             rows["console cold (no handshake limit)"].runs.append(asyncio.run(console_cold_warm(fleet, 10_000))[0])
+            settle()
             fcold, fwarm, flag = asyncio.run(floor_cold_warm_lag(fleet.hosts))
             floor_lags.append(flag)
             rows["floor cold"].runs.append(fcold)
             rows["floor warm"].runs.append(fwarm)
             if not why_no_pssh:
+                settle()
                 rows["parallel-ssh -p 32"].runs.append(pssh_refresh(fleet.hosts, fleet.workdir))
             if not why_no_ansible:
+                settle()
                 rows["ansible raw -f 50"].runs.append(ansible_refresh(fleet.hosts, fleet.workdir))
             if i < seq_runs:
+                settle()
                 rows["sequential ssh loop"].runs.append(sequential_refresh(fleet.hosts))
             print(f"  run {i + 1}/{runs} done", file=sys.stderr)
         rss = asyncio.run(console_rss(fleet))
