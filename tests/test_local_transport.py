@@ -18,19 +18,12 @@ import pytest
 
 from backends.errors import BackendError, CommandTimeout
 from backends.local import LocalTransport
+from tests.files import sha256
 
 
 @pytest.fixture
 def local() -> LocalTransport:
     return LocalTransport()
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 async def test_run_status_output_and_stdin(local):

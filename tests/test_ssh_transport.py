@@ -30,6 +30,7 @@ from backends.hostspec import HostSpec, SSHTarget
 from backends.knownhosts import fetch_host_key, host_key_spec, trust_host_key
 from backends.local import LocalTransport
 from backends.ssh import SSHSettings, SSHTransport
+from tests.files import sha256
 
 
 @pytest.fixture
@@ -37,14 +38,6 @@ async def ssh(sshd_server):
     t = SSHTransport(sshd_server.host_spec("node-a"), sshd_server.settings())
     yield t
     await t.close()
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def random_file(path: Path, size: int) -> Path:
