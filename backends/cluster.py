@@ -224,6 +224,7 @@ class ClusterSession:
         #: Latest component versions per host (filled by refresh_versions / node_details).
         self.versions: dict[str, ComponentVersions] = {}
         self._busy: set[str] = set()
+        self._images_busy: set[str] = set()
         #: Per-host deadline of one snapshot (a hung host is reported, never waited for forever).
         self.snapshot_timeout: float | None = 60.0
         #: Hosts refreshed at once. Opening every host's channels in one event-loop step stalls
@@ -472,6 +473,30 @@ class ClusterSession:
             cerr = exc.message
         return HostImages(host=name, path=backend_path_label(backend), groups=group_by_digest(images),
                           containers=containers, at=self.clock(), containers_error=cerr)
+
+    async def stream_images(self, names: Iterable[str] | None = None
+                            ) -> AsyncIterator[tuple[str, HostImages | BackendError]]:
+        """(host, images or typed error) as hosts answer, at most ``fleet_limit`` at a time.
+        Hosts whose previous images refresh is still running are skipped."""
+        wanted = [n for n in (names if names is not None else self.hosts) if n not in self._images_busy]
+        if not wanted:
+            return
+        self._images_busy.update(wanted)
+        try:
+            loop = asyncio.get_running_loop()
+            turn = loop.time()
+            async for outcome in stream_fleet([self.hosts[n] for n in wanted], lambda h: self.images(h.name),
+                                              timeout=self.snapshot_timeout, limit=self.fleet_limit):
+                self._images_busy.discard(outcome.host)
+                if outcome.ok and outcome.value is not None:
+                    yield outcome.host, outcome.value
+                else:
+                    yield outcome.host, outcome.error or BackendError(outcome.host, "no answer")
+                if loop.time() - turn > 0.02:  # in-process answers: let the UI have a turn
+                    await asyncio.sleep(0)
+                    turn = loop.time()
+        finally:
+            self._images_busy.difference_update(wanted)
 
     # ------------------------------------------------------------------ sysinfo
 

@@ -115,3 +115,30 @@ async def test_images_say_which_path_and_why_grpc_was_refused(tmp_path, monkeypa
     assert data.path.startswith("ctr (fallback: ") and "no-such.sock" in data.path
     assert any("kube-proxy" in g.primary.ref for g in data.groups)
     await s.close()
+
+
+async def test_stream_images_answers_every_host_with_images_or_its_error(tmp_path):
+    """One stream for the whole fleet: each host's images, a failing host's typed error, and
+    hosts whose previous images refresh still runs are skipped."""
+    from backends.demo import DemoCluster, DemoTransport, demo_inventory
+    from backends.errors import BackendError
+
+    cluster = DemoCluster(workers=6)
+    inv = demo_inventory(cluster)
+    hosts = [K0sHost(spec, DemoTransport(cluster, spec.name, host=spec.name)) for spec in inv.hosts]
+    s = ClusterSession(inv, hosts, audit=AuditLog(tmp_path / "audit.log"),
+                       catalog=BackupCatalog(tmp_path / "b"), clock=lambda: FROZEN)
+    s.fleet_limit = 2
+    await hosts[4].transport.close()  # this host now fails like a dropped connection
+    s._images_busy.add(inv.hosts[5].name)  # and this one is still busy from a previous refresh
+    got = {host: result async for host, result in s.stream_images()}
+    names = [h.name for h in inv.hosts]
+    assert set(got) == set(names) - {names[5]}
+    assert isinstance(got[names[4]], BackendError) and got[names[4]].host == names[4]
+    for name in set(got) - {names[4]}:
+        data = got[name]
+        if cluster.nodes[name].running:
+            assert data.host == name and any("kube-proxy" in g.primary.ref for g in data.groups), name
+        else:  # the demo keeps a node stopped: its error, typed, is its answer
+            assert isinstance(data, BackendError) and "not running" in data.message, name
+    assert s._images_busy == {names[5]}  # the skipped host's mark is not ours to clear

@@ -243,6 +243,22 @@ class K0sTuiApp(App):
         data = await self.session.images(host)
         self.images_pane.show_images(data)
 
+    def refresh_images_fleet(self, hosts: Sequence[str]) -> None:
+        """Refresh many hosts' images in one worker (a worker per host floods the message
+        queue on a big fleet: keys would wait behind thousands of worker state messages)."""
+        if len(hosts) == 1:
+            self.refresh_images(hosts[0])
+            return
+        self._start_once(_wname("images-fleet"), self._refresh_images_fleet(list(hosts)),
+                         group="images-fleet")
+
+    async def _refresh_images_fleet(self, hosts: list[str]) -> None:
+        async for host, result in self.session.stream_images(hosts):
+            if isinstance(result, BackendError):
+                self.report_error("images", host, None, result)
+            else:
+                self.images_pane.show_images(result)
+
     def run_sysinfo(self, host: str, *, force: bool) -> None:
         """(Re-)run sysinfo on ``host`` in its own worker group."""
         if force:

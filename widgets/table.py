@@ -25,7 +25,7 @@ from textual.widgets import DataTable
 
 MARK = "●"
 #: Longest wait (seconds) for a deferred sort while a big table keeps changing.
-SORT_MAX_INTERVAL = 0.5
+SORT_MAX_INTERVAL = 5.0
 #: retain() rebuilds the table instead of removing rows one by one beyond this many.
 BULK_REMOVE = 200
 _REGEX_CHARS = re.compile(r"[\\^$.*+?()\[\]{}|]")

@@ -77,7 +77,14 @@ class DemoCluster:
 
     @property
     def controllers(self) -> list[DemoNode]:
-        return [n for n in self.nodes.values() if n.is_controller]
+        # Asked once per host per refresh (is the API up?): on a 2,000-node demo a scan of every
+        # node each time is quadratic. Roles never change; the node set is checked by identity.
+        key = (id(self.nodes), len(self.nodes))
+        cached = getattr(self, "_controllers_cache", None)
+        if cached is None or cached[0] != key:
+            cached = (key, [n for n in self.nodes.values() if n.is_controller])
+            self._controllers_cache = cached
+        return list(cached[1])
 
     @property
     def workers(self) -> list[DemoNode]:

@@ -99,8 +99,7 @@ class ContainersPane(Pane):
         return [self.scope] if self.scope else self.session.host_names
 
     def refresh_data(self) -> None:
-        for host in self.scoped_hosts():
-            self.tui.refresh_images(host)
+        self.tui.refresh_images_fleet(self.scoped_hosts())
         self._status_line()
 
     def command(self, args: list[str]) -> None:
