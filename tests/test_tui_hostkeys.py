@@ -77,7 +77,7 @@ async def test_unknown_key_reviewed_cancelled_then_trusted(demo_server, xdg):
         await settle(app, pilot)
         table = app.nodes_pane.primary_table()
         assert table.cell_text(NODE, "state") == "key unknown"
-        assert table.cell_text(NODE, "message") == HOST_KEY_MESSAGES["host-key-unknown"][1]
+        assert table.cell_text(NODE, "message") == HOST_KEY_MESSAGES["host-key-unknown"][1].format(key="t")
         assert "press t" in table.cell_text(NODE, "message")
 
         # t: the key the host presents, with its SHA256 fingerprint and how to check it.
@@ -135,7 +135,7 @@ async def test_changed_key_is_explained_never_trusted(demo_server, xdg):
         await settle(app, pilot)
         table = app.nodes_pane.primary_table()
         assert table.cell_text(NODE, "state") == "KEY CHANGED"
-        assert table.cell_text(NODE, "message") == HOST_KEY_MESSAGES["host-key-changed"][1]
+        assert table.cell_text(NODE, "message") == HOST_KEY_MESSAGES["host-key-changed"][1].format(key="t")
 
         await pilot.press("t")
         await settle(app, pilot)
@@ -185,3 +185,16 @@ async def test_unknown_bastion_key_is_the_one_reviewed(sshd_factory, xdg):
     finally:
         bastion.kill()
         target.kill()
+
+
+async def test_row_hint_names_the_rebound_trust_key(demo_server, xdg):
+    """keymap.toml moves nodes.trust to `y`: the row says `press y`, and `y` opens the review."""
+    (xdg / "keymap.toml").write_text('[keymap]\n"nodes.trust" = "y"\n')
+    app, session, app_kh = make_app(demo_server, xdg)
+    async with app.run_test(size=(140, 36)) as pilot:
+        await settle(app, pilot)
+        table = app.nodes_pane.primary_table()
+        assert "press y to review" in table.cell_text(NODE, "message")
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HostKeyScreen)

@@ -73,6 +73,8 @@ class K0sTuiApp(App):
         self.refresh_seconds = refresh
         self.clock = clock or session.clock or utcnow
         self.keymap_path = keymap_path
+        #: Binding id -> keys from keymap.toml (only what the user rebound).
+        self.user_keymap: dict[str, str] = {}
         self.start_pane = start_pane
         self.scan_certs = scan_certs
         self.retention_default = retention_default
@@ -129,7 +131,15 @@ class K0sTuiApp(App):
             self.notify(str(exc), title="keymap", severity="error", markup=False)
             return
         if keymap:
+            self.user_keymap = dict(keymap)
             self.set_keymap(keymap)
+
+    def key_for(self, binding_id: str, default: str) -> str:
+        """The key that runs binding ``binding_id`` now (the keymap's first, else ``default``),
+        for texts that tell the user which key to press."""
+        keys = self.user_keymap.get(binding_id, "")
+        first = keys.split(",")[0].strip()
+        return first or default
 
     # ------------------------------------------------------------------ panes
 

@@ -85,5 +85,5 @@ def changed_text(app: "K0sTuiApp", host: str, review: HostKeyReview) -> Text:
              f"`ssh-keygen -lf {host_key_file(review.key_type)}`), then remove the old entry:\n")
     for path in review.on_record:
         t.append(f"    {shlex.join(removal_argv(review, path))}\n", style="bold")
-    t.append("and press t on the row again to review and trust the new key.\n")
+    t.append(f"and press {app.key_for('nodes.trust', 't')} on the row again to review and trust the new key.\n")
     return t

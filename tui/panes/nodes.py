@@ -27,11 +27,12 @@ VERSION_COLUMNS = [Col("containerd", "containerd"), Col("runc", "runc"), Col("et
 #: Table column -> versions component, for the mismatch highlight.
 VERSION_COMPONENTS = {"version": "k0s", "kubelet": "kubernetes", "containerd": "containerd",
                       "runc": "runc", "etcd": "etcd"}
-#: State and message cells (state, message, level) for SSH host-key errors; `t` (nodes.trust)
-#: reviews the key. The state says it too: the message column is cut on narrow terminals.
+#: State and message cells (state, message, level) for SSH host-key errors; the nodes.trust
+#: binding (``{key}``: `t` unless keymap.toml rebinds it) reviews the key. The state says it
+#: too: the message column is cut on narrow terminals.
 HOST_KEY_MESSAGES = {
-    "host-key-unknown": ("key unknown", "host key unknown — press t to review", "warning"),
-    "host-key-changed": ("KEY CHANGED", "HOST KEY CHANGED — press t for details", "error"),
+    "host-key-unknown": ("key unknown", "host key unknown — press {key} to review", "warning"),
+    "host-key-changed": ("KEY CHANGED", "HOST KEY CHANGED — press {key} for details", "error"),
 }
 
 
@@ -113,6 +114,7 @@ class NodesPane(Pane):
         if key_problem:
             state_word, message, key_level = key_problem
             values["state"] = status_text(app, state_word, key_level)
+            message = message.format(key=self.tui.key_for("nodes.trust", "t"))
             values["message"] = status_text(app, message, key_level)
         self._shown_kube[snap.name] = (snap.kube_ready, snap.kubelet_version)
         seen = (snap.version, snap.kubelet_version, self.session.versions.get(snap.name))
