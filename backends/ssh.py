@@ -6,7 +6,8 @@
   does not start 200 key exchanges at once).
 - Host keys are checked strictly (:mod:`backends.knownhosts`).
 - ``~/.ssh/config`` (Hostname, User, Port, IdentityFile, ProxyJump…) is honoured when
-  ``use_ssh_config``; k0sctl's ``ssh.bastion`` becomes a tunnel connection.
+  ``use_ssh_config``; k0sctl's ``ssh.bastion`` becomes a tunnel connection, one per bastion
+  shared by every host behind it (:mod:`backends.bastion`).
 - argv lists are joined with ``shlex.join``; ``sudo`` prefixes ``sudo -n`` for non-root logins.
 """
 
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import asyncssh
 
+from backends.bastion import BastionPool
 from backends.batching import StdoutDemux, batch_script, new_token, split_stderr
 from backends.errors import (
     AuthFailed,
@@ -114,6 +116,8 @@ class SSHSettings:
     #: script; see :mod:`backends.batching`): a refresh costs the host one sshd child and one
     #: shell instead of one per command.
     batch_commands: bool = True
+    #: One shared connection per bastion for every host behind it (backends.bastion).
+    bastions: BastionPool = field(default_factory=BastionPool)
     #: Bounds concurrent SSH handshakes across all hosts using these settings.
     handshake_limit: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
 
@@ -194,16 +198,27 @@ class SSHConnector:
                     err.key_spec = HostSpec(name=f"{target.address}:{target.port}", ssh=target)
                 raise err from None
 
-    async def open(self) -> tuple[asyncssh.SSHClientConnection, asyncssh.SSHClientConnection | None]:
-        """Connect (through the bastion, if any); returns (connection, bastion connection)."""
-        tunnel = None
-        if self.target.bastion is not None:
-            tunnel = await self._connect_one(self.target.bastion, None)
+    async def open(self, user: object | None = None
+                   ) -> tuple[asyncssh.SSHClientConnection, asyncssh.SSHClientConnection | None]:
+        """Connect (through the bastion, if any); returns (connection, bastion connection).
+
+        The bastion connection is shared (``SSHSettings.bastions``) by every ``user`` behind the
+        same bastion; a user hands it back with ``settings.bastions.release(bastion, user)``.
+        """
+        bastion = self.target.bastion
+        if bastion is None:
+            return await self._connect_one(self.target, None), None
+        user = user if user is not None else self
+        try:
+            tunnel = await self.settings.bastions.acquire(
+                bastion, user, lambda: self._connect_one(bastion, None))
+        except BackendError as exc:
+            self.settings.bastions.release(bastion, user)
+            raise _for_host(exc, self._label(bastion)) from None
         try:
             return await self._connect_one(self.target, tunnel), tunnel
         except BaseException:
-            if tunnel is not None:
-                tunnel.close()
+            self.settings.bastions.release(bastion, user)
             raise
 
     async def fetch_server_key(self) -> asyncssh.SSHKey:
@@ -239,6 +254,17 @@ class SSHConnector:
             client_keys=None, agent_path=None, **kw,
         )
         return opts.host_key_alias or opts.host, opts.port
+
+
+def _for_host(exc: BackendError, host: str) -> BackendError:
+    """``exc`` as seen from ``host`` (a shared bastion's error names each host behind it)."""
+    if exc.host == host:
+        return exc
+    err = type(exc).__new__(type(exc))
+    err.__dict__.update(exc.__dict__)  # fingerprint, key_spec…: the same bastion's facts
+    Exception.__init__(err, f"{host}: {exc.message}")
+    err.host = host
+    return err
 
 
 def connect_error(
@@ -328,12 +354,13 @@ class SSHTransport(Transport):
                 # than make every concurrent command wait out its own connect timeout.
                 raise self._last_error
             self._forget()
-            self._attempts += 1
             try:
-                conn, tunnel = await self._connector.open()
+                conn, tunnel = await self._connector.open(self)
             except BackendError as exc:
                 self._last_error = exc
                 raise
+            finally:
+                self._attempts += 1  # counted once over: callers queued during it see the change
             self._last_error = None
             self._conn, self._tunnel = conn, tunnel
             self.connect_count += 1
@@ -347,9 +374,11 @@ class SSHTransport(Transport):
             listener.close()
             shutil.rmtree(tmpdir, ignore_errors=True)
             del self._forwards[remote]
-        for c in (self._conn, self._tunnel):
-            if c is not None:
-                c.close()
+        if self._conn is not None:
+            self._conn.close()
+        bastion = self._connector.target.bastion
+        if self._tunnel is not None and bastion is not None:
+            self.settings.bastions.release(bastion, self)  # shared: the pool closes it
         self._conn = self._tunnel = None
 
     async def _open_process(self, command: str) -> tuple[asyncssh.SSHClientConnection, asyncssh.SSHClientProcess]:
@@ -690,7 +719,7 @@ class SSHTransport(Transport):
     async def close(self) -> None:
         for task in list(self._batches):
             task.cancel()
-        conns = [c for c in (self._conn, self._tunnel) if c is not None]
+        conns = [c for c in (self._conn,) if c is not None]
         self._forget()
         for c in conns:
             try:

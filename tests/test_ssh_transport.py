@@ -494,3 +494,62 @@ async def test_make_transport_delegates_demo_hosts():
     assert (await t.run(["k0s", "version"])).ok
     with pytest.raises(BackendError, match="no demo cluster"):
         make_transport(spec, None)
+
+
+async def test_hosts_behind_one_bastion_share_its_connection(sshd_factory, tmp_path):
+    """Two hosts behind the same bastion: one bastion login; it stays while either host uses it,
+    is closed when both let go, and reopens for the next command."""
+    bastion, first, second = sshd_factory.start_many(3)
+    settings = sshd_factory.settings([bastion, first, second])
+    jump = bastion.host_spec().ssh
+
+    def behind(server, name):
+        spec = server.host_spec(name)
+        return dataclasses.replace(spec, ssh=dataclasses.replace(spec.ssh, bastion=jump))
+
+    def bastion_logins() -> int:
+        return bastion.log_path.read_text().count("Accepted publickey")
+
+    a, b = SSHTransport(behind(first, "a"), settings), SSHTransport(behind(second, "b"), settings)
+    try:
+        got = await asyncio.gather(a.run(["echo", "a"]), b.run(["echo", "b"]))
+        assert [r.stdout for r in got] == [b"a\n", b"b\n"]
+        assert settings.bastions.connections() == 1
+        assert bastion_logins() == 1
+        await a.close()
+        assert (await b.run(["echo", "still"])).stdout == b"still\n"  # b's tunnel survived a's close
+        await b.close()
+        assert settings.bastions.connections() == 0
+        assert (await a.run(["echo", "again"])).stdout == b"again\n"  # reopened on demand
+        assert bastion_logins() == 2
+    finally:
+        await a.close()
+        await b.close()
+        for s in (bastion, first, second):
+            s.kill()
+
+
+async def test_dead_bastion_fails_every_host_behind_it_fast(sshd_factory):
+    bastion, first, second = sshd_factory.start_many(3)
+    settings = sshd_factory.settings([bastion, first, second], connect_timeout=3.0)
+    jump = bastion.host_spec().ssh
+    bastion.pause()  # SIGSTOP: accepts TCP, never answers: every attempt would wait the timeout
+    transports = []
+    for server in (first, second, first, second):
+        spec = server.host_spec()
+        transports.append(SSHTransport(dataclasses.replace(
+            spec, ssh=dataclasses.replace(spec.ssh, bastion=jump)), settings))
+    try:
+        started = time.monotonic()
+        results = await asyncio.gather(*(t.run(["true"]) for t in transports), return_exceptions=True)
+        took = time.monotonic() - started
+        assert all(isinstance(r, (ConnectTimeout, HostUnreachable)) for r in results), results
+        # One attempt, shared, yet each host's error names that host.
+        assert [r.host.split(" ")[0] for r in results] == [first.name, second.name, first.name, second.name]
+        assert took < 3.0 * 2  # one shared attempt, not one timeout per host in a row
+    finally:
+        bastion.resume()
+        for t in transports:
+            await t.close()
+        for s in (bastion, first, second):
+            s.kill()
