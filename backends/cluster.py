@@ -31,7 +31,7 @@ from backends.backups import (
 from backends.backups import restore as backups_restore
 from backends.backups import restore_preconditions as backups_preconditions
 from backends.errors import BackendError, ReadOnlyRefused, ValidationError
-from backends.fleet import run_on_fleet, stream_fleet
+from backends.fleet import HostOutcome, run_on_fleet, stream_fleet
 from backends.hostspec import HostSpec, Inventory
 from backends.images import backend_path_label
 from backends.k0s import K0sHost, NodeSnapshot, ServiceState
@@ -367,41 +367,45 @@ class ClusterSession:
             others = [s for n, s in self.nodes.items() if n != snap.name and s.state is ServiceState.RUNNING]
             apply_kube_readiness(others, host.last_kube_nodes)
 
-    async def stream_snapshots(self, names: Iterable[str] | None = None) -> AsyncIterator[NodeSnapshot]:
-        """Snapshots as hosts answer (fastest first). Hosts still busy from a previous refresh
-        are skipped, so a slow host never makes refreshes pile up."""
-        wanted = [n for n in (names if names is not None else self.hosts) if n not in self._busy]
+    async def _stream_idle(self, busy: set[str], names: Iterable[str] | None,
+                           op: Callable[[K0sHost], Any]) -> AsyncIterator[HostOutcome[Any]]:
+        """``op`` on each named host not in ``busy`` (marked busy until it answers), outcomes as
+        they come, at most ``fleet_limit`` at a time. Skipping busy hosts is what keeps a slow
+        host from making refreshes pile up."""
+        wanted = [n for n in (names if names is not None else self.hosts) if n not in busy]
         if not wanted:
             return
-        self._busy.update(wanted)
+        busy.update(wanted)
         try:
             loop = asyncio.get_running_loop()
             turn = loop.time()
-            async for name, snap in self._stream(wanted):
-                self._busy.discard(name)
-                self._store(snap)
-                yield snap
+            async for outcome in stream_fleet([self.hosts[n] for n in wanted], op,
+                                              timeout=self.snapshot_timeout, limit=self.fleet_limit):
+                busy.discard(outcome.host)
+                yield outcome
                 # Hosts that answer without suspending (in-process demo, cached results) must
                 # not starve the UI's event loop: give it a turn every ~20 ms of work.
                 if loop.time() - turn > 0.02:
                     await asyncio.sleep(0)
                     turn = loop.time()
         finally:
-            self._busy.difference_update(wanted)
+            busy.difference_update(wanted)
 
-    async def _stream(self, names: list[str]) -> AsyncIterator[tuple[str, NodeSnapshot]]:
-        hosts = [self.hosts[n] for n in names]
-        async for outcome in stream_fleet(hosts, lambda h: h.snapshot(), timeout=self.snapshot_timeout,
-                                        limit=self.fleet_limit):
-            if outcome.ok and outcome.value is not None:
-                yield outcome.host, outcome.value
-            else:
-                spec = self.hosts[outcome.host].spec
-                timed_out = outcome.error is not None and outcome.error.kind == "timeout"
-                yield outcome.host, NodeSnapshot(
-                    name=spec.name, address=spec.address, role=spec.role,
-                    state=ServiceState.UNREACHABLE if timed_out else ServiceState.UNKNOWN,
-                    error=outcome.error.message if outcome.error else "no answer")
+    async def stream_snapshots(self, names: Iterable[str] | None = None) -> AsyncIterator[NodeSnapshot]:
+        """Snapshots as hosts answer (fastest first); hosts still busy from a previous refresh
+        are skipped. A host that failed gets a snapshot carrying its error."""
+        async for outcome in self._stream_idle(self._busy, names, lambda h: h.snapshot()):
+            snap = outcome.value if outcome.ok and outcome.value is not None else self._failed_snapshot(outcome)
+            self._store(snap)
+            yield snap
+
+    def _failed_snapshot(self, outcome: HostOutcome[Any]) -> NodeSnapshot:
+        spec = self.hosts[outcome.host].spec
+        timed_out = outcome.error is not None and outcome.error.kind == "timeout"
+        return NodeSnapshot(
+            name=spec.name, address=spec.address, role=spec.role,
+            state=ServiceState.UNREACHABLE if timed_out else ServiceState.UNKNOWN,
+            error=outcome.error.message if outcome.error else "no answer")
 
     async def refresh_nodes(self, on_snapshot: Callable[[NodeSnapshot], None] | None = None,
                             names: Iterable[str] | None = None) -> list[NodeSnapshot]:
@@ -478,25 +482,11 @@ class ClusterSession:
                             ) -> AsyncIterator[tuple[str, HostImages | BackendError]]:
         """(host, images or typed error) as hosts answer, at most ``fleet_limit`` at a time.
         Hosts whose previous images refresh is still running are skipped."""
-        wanted = [n for n in (names if names is not None else self.hosts) if n not in self._images_busy]
-        if not wanted:
-            return
-        self._images_busy.update(wanted)
-        try:
-            loop = asyncio.get_running_loop()
-            turn = loop.time()
-            async for outcome in stream_fleet([self.hosts[n] for n in wanted], lambda h: self.images(h.name),
-                                              timeout=self.snapshot_timeout, limit=self.fleet_limit):
-                self._images_busy.discard(outcome.host)
-                if outcome.ok and outcome.value is not None:
-                    yield outcome.host, outcome.value
-                else:
-                    yield outcome.host, outcome.error or BackendError(outcome.host, "no answer")
-                if loop.time() - turn > 0.02:  # in-process answers: let the UI have a turn
-                    await asyncio.sleep(0)
-                    turn = loop.time()
-        finally:
-            self._images_busy.difference_update(wanted)
+        async for outcome in self._stream_idle(self._images_busy, names, lambda h: self.images(h.name)):
+            if outcome.ok and outcome.value is not None:
+                yield outcome.host, outcome.value
+            else:
+                yield outcome.host, outcome.error or BackendError(outcome.host, "no answer")
 
     # ------------------------------------------------------------------ sysinfo
 

@@ -446,9 +446,7 @@ class SSHTransport(Transport):
                     )
             except TimeoutError:
                 _abandon(proc)
-                raise CommandTimeout(
-                    self.host, f"`{what}` did not finish within {timeout:g}s; abandoned"
-                ) from None
+                raise self._timeout_error(what, timeout) from None
             except _LOST as exc:
                 _abandon(proc)
                 self._forget(conn)
@@ -462,6 +460,9 @@ class SSHTransport(Transport):
         if argv[:2] == ["sudo", "-n"] and status != 0 and is_sudo_password_prompt(err):
             raise self._sudo_error(label or short_command(argv[2:]))
         return status, err, out_n, in_n, time.monotonic() - started
+
+    def _timeout_error(self, what: str, timeout: float | None) -> CommandTimeout:
+        return CommandTimeout(self.host, f"`{what}` did not finish within {timeout:g}s; abandoned")
 
     def _sudo_error(self, what: str) -> SudoPasswordRequired:
         assert self.spec.ssh is not None
@@ -531,9 +532,9 @@ class SSHTransport(Transport):
                     await self._run_alone(items[0].argv, items[0].final, items[0].timeout)]
             else:
                 outcomes = await self._run_batch(items, sudo)
-        except SudoPasswordRequired:
+        except SudoPasswordRequired as exc:
             if len(items) == 1:
-                outcomes = [self._sudo_error(short_command(items[0].argv))]
+                outcomes = [exc]
             else:
                 # sudoers may allow these commands but not `sh`: nothing ran, so ask one by one.
                 outcomes = list(await asyncio.gather(
@@ -621,8 +622,7 @@ class SSHTransport(Transport):
                 outcomes.append(None)  # run on its own below
                 rerun.append(i)
             elif timed_out == i:
-                outcomes.append(CommandTimeout(
-                    self.host, f"`{short_command(item.argv)}` did not finish within {item.timeout:g}s; abandoned"))
+                outcomes.append(self._timeout_error(short_command(item.argv), item.timeout))
             else:  # the script ended early without a marker: the shell itself was killed
                 outcomes.append(CommandResult(self.host, item.argv, None, demux.outputs[i].getvalue(),
                                               errs[i], took))
@@ -719,11 +719,11 @@ class SSHTransport(Transport):
     async def close(self) -> None:
         for task in list(self._batches):
             task.cancel()
-        conns = [c for c in (self._conn,) if c is not None]
+        conn = self._conn  # the bastion connection is the pool's, not ours to wait for
         self._forget()
-        for c in conns:
+        if conn is not None:
             try:
-                await asyncio.wait_for(c.wait_closed(), 5)
+                await asyncio.wait_for(conn.wait_closed(), 5)
             except (TimeoutError, Exception):
                 pass
 

@@ -52,6 +52,7 @@ class DemoCluster:
                                             api_address=nodes[0].address, pull_duration=pull_duration)
             self._ca = {}
         self.nodes: dict[str, DemoNode] = {n.name: n for n in nodes}
+        self._controllers_cache: tuple[tuple[int, int], list[DemoNode]] | None = None
 
     # ------------------------------------------------------------------ basics
 
@@ -80,7 +81,7 @@ class DemoCluster:
         # Asked once per host per refresh (is the API up?): on a 2,000-node demo a scan of every
         # node each time is quadratic. Roles never change; the node set is checked by identity.
         key = (id(self.nodes), len(self.nodes))
-        cached = getattr(self, "_controllers_cache", None)
+        cached = self._controllers_cache
         if cached is None or cached[0] != key:
             cached = (key, [n for n in self.nodes.values() if n.is_controller])
             self._controllers_cache = cached
