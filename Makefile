@@ -29,7 +29,7 @@ test: $(STAMP) debs
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
 
-# Regenerate backends/containerd/gen/*_pb2.py (committed) from backends/containerd/protos/.
+# Regenerate backends/images/containerd/gen/*_pb2.py (committed) from backends/images/containerd/protos/.
 .PHONY: protos
 protos: $(STAMP)
 	PY=$(PY) bash scripts/gen_protos.sh

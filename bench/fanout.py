@@ -52,7 +52,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from backends.fleet import HostOutcome, run_on_fleet  # noqa: E402
-from backends.ssh import SSHTransport  # noqa: E402
+from backends.transport.ssh.transport import SSHTransport  # noqa: E402
 from tests.fixtures.sshd import SshdFactory, SshServer, throwaway_user  # noqa: E402
 
 

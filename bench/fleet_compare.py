@@ -4,7 +4,7 @@ Every tool runs the same two commands (``k0s status`` and ``k0s sysinfo``) on th
 whose ``k0s`` is the cheap stand-in of ``bench/standin/`` (a shell script printing stored real-format
 outputs), so the figures measure the fan-out and not k0s:
 
-- the console (``backends.fleet`` over ``backends.connect.make_transport`` + ``K0sHost``), cold (new
+- the console (``backends.fleet`` over ``backends.transport.connect.make_transport`` + ``K0sHost``), cold (new
   connections) and warm (second refresh on the open connections);
 - the floor: a plain asyncssh script connecting to every host at once and running the commands;
 - ``parallel-ssh`` (Debian pssh) with 32 in parallel;
@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING
 import asyncssh
 
 if TYPE_CHECKING:
-    from backends.hostspec import HostSpec
-    from backends.k0s import K0sHost
-    from backends.ssh import SSHSettings
+    from backends.hosts.spec import HostSpec
+    from backends.k0s.host import K0sHost
+    from backends.transport.ssh.transport import SSHSettings
 
 STANDIN_DIR = Path(__file__).resolve().parent / "standin"
 #: The exact argv the console's K0sHost runs for status and sysinfo on a controller (k0s 1.30:
@@ -328,8 +328,8 @@ def new_workdir() -> Path:
 
 def console_hosts(specs: Sequence["HostSpec"], settings: "SSHSettings") -> list["K0sHost"]:
     """Fresh K0sHost objects (new transports: the next refresh is a cold one)."""
-    from backends.connect import make_transport
-    from backends.k0s import K0sHost
+    from backends.transport.connect import make_transport
+    from backends.k0s.host import K0sHost
 
     return [K0sHost(spec, make_transport(spec, settings)) for spec in specs]
 

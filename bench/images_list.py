@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from backends.containerd import ContainerdClient, GrpcImageBackend  # noqa: E402
-from backends.containerd.gen import containerd_images_pb2 as images_pb2  # noqa: E402
+from backends.images.containerd import ContainerdClient, GrpcImageBackend  # noqa: E402
+from backends.images.containerd.gen import containerd_images_pb2 as images_pb2  # noqa: E402
 from tests.fixtures.containerd import (  # noqa: E402
     CRI_MANAGED,
     build_busybox_layout,

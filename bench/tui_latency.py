@@ -7,7 +7,7 @@
 For each N: start N real sshd hosts on 127.0.0.1 with the cheap ``k0s`` stand-in of bench/standin
 (:func:`bench.fleet_compare.start_fleet`: own host keys and ports, the bench's own key and
 known_hosts, never ~/.ssh), build the real app — :class:`tui.app.K0sTuiApp` over
-:class:`backends.cluster.ClusterSession` opened on an Inventory of those hosts (3 controllers, the
+:class:`backends.session.session.ClusterSession` opened on an Inventory of those hosts (3 controllers, the
 rest workers) — and run it headless (``app.run_test(size=(160, 48))``). Per run (a fresh session,
 so every run's first refresh is a cold one):
 
@@ -200,8 +200,8 @@ async def measured(probe: KeyProbe, phase: Phase, until: Any) -> None:
 async def one_run(fleet: Any, workdir: Path, warm_rounds: int = 5) -> dict[str, Phase]:
     """A fresh session + app over the fleet: cold, idle and ``warm_rounds`` back-to-back warm
     refreshes (keys pressed throughout each phase)."""
-    from backends.cluster import ClusterSession
-    from backends.hostspec import Inventory
+    from backends.session.session import ClusterSession
+    from backends.hosts.spec import Inventory
     from tui.app import K0sTuiApp
 
     specs = [dataclasses.replace(s, role="controller" if i < CONTROLLERS else "worker")
@@ -254,8 +254,8 @@ async def one_run(fleet: Any, workdir: Path, warm_rounds: int = 5) -> dict[str, 
 async def session_only(fleet: Any, workdir: Path, warm_rounds: int = 5) -> dict[str, Phase]:
     """The same refreshes without the app (``ClusterSession.refresh_nodes`` alone, plus the
     sysinfo the app starts on mount): what the backends cost the loop by themselves."""
-    from backends.cluster import ClusterSession
-    from backends.hostspec import Inventory
+    from backends.session.session import ClusterSession
+    from backends.hosts.spec import Inventory
 
     specs = [dataclasses.replace(s, role="controller" if i < CONTROLLERS else "worker")
              for i, s in enumerate(fleet.specs)]

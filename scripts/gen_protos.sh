@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# Regenerate backends/containerd/gen/*_pb2.py from backends/containerd/protos/*.proto.
+# Regenerate backends/images/containerd/gen/*_pb2.py from backends/images/containerd/protos/*.proto.
 #
 # The generated modules are committed: `pip install` needs no protoc and no network. They carry
 # protobuf's runtime version check (the runtime must be >= the generator's protobuf and of the
 # same major), so regenerate only with the grpcio-tools pinned in pyproject.toml's `dev` extra
 # and keep the `protobuf` floor in `dependencies` equal to the version printed below.
-# Only message modules are generated (no *_pb2_grpc.py): backends/containerd/client.py binds
+# Only message modules are generated (no *_pb2_grpc.py): backends/images/containerd/client.py binds
 # the few RPC paths itself, which avoids grpcio's own generated-version check.
 #
 # usage: scripts/gen_protos.sh            (from anywhere; uses .venv/bin/python by default)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=${PY:-$ROOT/.venv/bin/python}
-SRC=$ROOT/backends/containerd/protos
-OUT=$ROOT/backends/containerd/gen
+SRC=$ROOT/backends/images/containerd/protos
+OUT=$ROOT/backends/images/containerd/gen
 mkdir -p "$OUT"
 rm -f "$OUT"/*_pb2.py
 "$PY" -m grpc_tools.protoc -I "$SRC" --python_out="$OUT" "$SRC"/*.proto

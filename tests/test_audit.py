@@ -8,7 +8,7 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
-from backends.audit import AuditLog, AuditRecord, default_audit_path
+from backends.session.audit import AuditLog, AuditRecord, default_audit_path
 from backends.paths import xdg_config_dir, xdg_data_dir, xdg_state_dir
 
 
@@ -99,7 +99,7 @@ async def test_action_context_records_outcome(tmp_path: Path) -> None:
 
     from backends.demo import DemoCluster, DemoTransport, demo_inventory
     from backends.errors import ReadOnlyRefused
-    from backends.k0s import K0sHost
+    from backends.k0s.host import K0sHost
 
     cluster = DemoCluster()
     spec = demo_inventory(cluster).hosts[3]

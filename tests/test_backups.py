@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from backends.backups import (
+from backends.k0s.backups import (
     BackupCatalog,
     BackupEntry,
     config_storage_type,
@@ -207,10 +207,10 @@ def test_commit_never_overwrites(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------------- backups from hosts
 
-from backends.backups import cluster_backup  # noqa: E402
-from backends.hostspec import HostSpec  # noqa: E402
-from backends.k0s import K0sHost  # noqa: E402
-from backends.local import LocalTransport  # noqa: E402
+from backends.k0s.backups import cluster_backup  # noqa: E402
+from backends.hosts.spec import HostSpec  # noqa: E402
+from backends.k0s.host import K0sHost  # noqa: E402
+from backends.transport.local import LocalTransport  # noqa: E402
 from tests.k0s_scripts import prepend_path, write_backup_k0s  # noqa: E402
 
 
@@ -284,7 +284,7 @@ async def test_no_running_controller_explained(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------------- the demo cluster
 
-from backends.backups import restore, restore_preconditions  # noqa: E402
+from backends.k0s.backups import restore, restore_preconditions  # noqa: E402
 from backends.demo import DemoCluster, DemoTransport, demo_inventory  # noqa: E402
 from backends.errors import ReadOnlyRefused  # noqa: E402
 

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backends.batching import StdoutDemux, batch_script, new_token, split_stderr
+from backends.transport.batching import StdoutDemux, batch_script, new_token, split_stderr
 from backends.errors import CommandTimeout, ConnectionLost, SudoPasswordRequired
-from backends.ssh import SSHTransport
+from backends.transport.ssh.transport import SSHTransport
 
 # ---------------------------------------------------------------- pure parts
 

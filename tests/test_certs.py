@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
-from backends.certs import (
+from backends.k0s.certs import (
     CertInfo,
     nearest_expiry,
     parse_certificate,
@@ -234,7 +234,7 @@ def _check_scan(result: list[CertInfo], data_dir: Path, host: str,
 @pytest.fixture
 def ssh_transport_factory(sshd_server):
     """Build SSHTransports to the shared real sshd (root login; the test closes them)."""
-    from backends.ssh import SSHTransport
+    from backends.transport.ssh.transport import SSHTransport
 
     async def make(name: str = "ssh-ctrl"):
         return SSHTransport(sshd_server.host_spec(name), sshd_server.settings())
@@ -248,7 +248,7 @@ def pki_dir(tmp_path: Path) -> tuple[Path, dict[str, x509.Certificate]]:
 
 
 async def test_scan_pki_over_local_transport(pki_dir) -> None:
-    from backends.local import LocalTransport
+    from backends.transport.local import LocalTransport
 
     data_dir, made = pki_dir
     transport = LocalTransport()
@@ -260,7 +260,7 @@ async def test_scan_pki_over_local_transport(pki_dir) -> None:
 
 
 async def test_scan_pki_missing_dir_is_one_error_row(tmp_path: Path) -> None:
-    from backends.local import LocalTransport
+    from backends.transport.local import LocalTransport
 
     transport = LocalTransport()
     try:
@@ -293,8 +293,8 @@ async def test_scan_on_the_demo_cluster() -> None:
     """The demo carries a real PKI: every controller's files parse, CAs are CAs, one host's
     leaves expire within days, workers have no PKI."""
     from backends.demo import DemoCluster, demo_inventory, make_demo_transport
-    from backends.certs import scan_host
-    from backends.k0s import K0sHost
+    from backends.k0s.certs import scan_host
+    from backends.k0s.host import K0sHost
 
     cluster = DemoCluster()
     hosts = [K0sHost(h, make_demo_transport(cluster, h)) for h in demo_inventory(cluster).hosts]
@@ -328,7 +328,7 @@ async def test_unprivileged_login_reports_unreadable_files_and_sudo_needs(
     import tempfile
 
     from backends.errors import SudoPasswordRequired
-    from backends.ssh import SSHTransport
+    from backends.transport.ssh.transport import SSHTransport
 
     base = Path(tempfile.mkdtemp(prefix="k0s-certs-"))
     try:

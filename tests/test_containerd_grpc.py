@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from backends.containerd import ContainerdClient, ContainerdError, ContainerdNotFound, GrpcImageBackend
-from backends.containerd.gen import cri_v1_pb2 as cri
-from backends.containerd.gen import containerd_images_pb2 as images_pb2
+from backends.images.containerd import ContainerdClient, ContainerdError, ContainerdNotFound, GrpcImageBackend
+from backends.images.containerd.gen import cri_v1_pb2 as cri
+from backends.images.containerd.gen import containerd_images_pb2 as images_pb2
 from backends.errors import ReadOnlyRefused, ValidationError
-from backends.hostspec import HostSpec
-from backends.images import CtrImageBackend, backend_path_label, select_image_backend
-from backends.k0s import K0sHost
-from backends.local import LocalTransport
+from backends.hosts.spec import HostSpec
+from backends.images.ctr import CtrImageBackend
+from backends.images.select import backend_path_label, select_image_backend
+from backends.k0s.host import K0sHost
+from backends.transport.local import LocalTransport
 from backends.models import PullProgress
 from tests.fixtures.containerd import CRI_MANAGED, ThrottledProxy, free_port, push_random_image
 

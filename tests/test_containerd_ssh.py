@@ -8,12 +8,13 @@ import stat
 
 import pytest
 
-from backends.containerd import GrpcImageBackend
-from backends.containerd.gen import containerd_images_pb2 as images_pb2
-from backends.images import CtrImageBackend, backend_path_label
-from backends.k0s import K0sHost
+from backends.images.containerd import GrpcImageBackend
+from backends.images.containerd.gen import containerd_images_pb2 as images_pb2
+from backends.images.ctr import CtrImageBackend
+from backends.images.select import backend_path_label
+from backends.k0s.host import K0sHost
 from backends.models import PullProgress
-from backends.ssh import SSHTransport
+from backends.transport.ssh.transport import SSHTransport
 from tests.fixtures.containerd import CRI_MANAGED, push_random_image
 
 pytestmark = pytest.mark.timeout(120)

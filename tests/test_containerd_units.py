@@ -10,10 +10,10 @@ from google.protobuf import timestamp_pb2
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backends.containerd import manifests
-from backends.containerd.gen import containerd_content_pb2 as content_pb2
-from backends.containerd.progress import IngestTracker, ingest_key
-from backends.containerd.refs import normalize_ref
+from backends.images.containerd import manifests
+from backends.images.containerd.gen import containerd_content_pb2 as content_pb2
+from backends.images.containerd.progress import IngestTracker, ingest_key
+from backends.images.containerd.refs import normalize_ref
 
 ROOT = Path(__file__).resolve().parents[1]
 D1 = "sha256:" + "a" * 64
@@ -109,10 +109,10 @@ def test_manifest_parsers_only_raise_valueerror(data):
 
 def test_generated_modules_match_protos():
     """Every .proto has a committed module, and each module was generated from the current file."""
-    protos = sorted((ROOT / "backends/containerd/protos").glob("*.proto"))
+    protos = sorted((ROOT / "backends/images/containerd/protos").glob("*.proto"))
     assert protos
     for proto in protos:
-        module = ROOT / "backends/containerd/gen" / (proto.stem + "_pb2.py")
+        module = ROOT / "backends/images/containerd/gen" / (proto.stem + "_pb2.py")
         assert module.exists(), f"{module.name} missing: run scripts/gen_protos.sh"
     # the committed descriptors equal what the current .proto files compile to
     import re
@@ -128,9 +128,9 @@ def test_generated_modules_match_protos():
                 return re.search(r"AddSerializedFile\((b'.*')\)", path.read_text()).group(1)
 
             fresh = Path(out) / (proto.stem + "_pb2.py")
-            committed = ROOT / "backends/containerd/gen" / fresh.name
+            committed = ROOT / "backends/images/containerd/gen" / fresh.name
             assert serialized(fresh) == serialized(committed), f"{fresh.name} is stale: run scripts/gen_protos.sh"
-    from backends.containerd.gen import containerd_images_pb2, cri_v1_pb2
+    from backends.images.containerd.gen import containerd_images_pb2, cri_v1_pb2
 
     # field numbers the wire format depends on (as upstream)
     image = containerd_images_pb2.Image.DESCRIPTOR.fields_by_name

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from backends.backups import verify_archive
-from backends.certs import scan_pki
+from backends.k0s.backups import verify_archive
+from backends.k0s.certs import scan_pki
 from backends.demo import DemoCluster, DemoTransport, demo_inventory, make_demo_transport
 from backends.errors import BackendError, CommandFailed, CommandTimeout, K0sRunning
-from backends.k0s import K0sHost, ServiceState
-from backends.transport import Transport
+from backends.k0s.host import K0sHost, ServiceState
+from backends.transport.base import Transport
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=timezone.utc)
 

@@ -8,10 +8,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from backends import parsers
+from backends.k0s import parsers
 from backends.demo import DemoCluster, answer
 from backends.demo.formats import human_bytes, tabwrite
-from backends.images import parse_ctr_containers, parse_ctr_tasks
+from backends.images.ctr import parse_ctr_containers, parse_ctr_tasks
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=timezone.utc)
 
@@ -281,8 +281,8 @@ def test_format_helpers() -> None:
 async def test_demo_sysinfo_tells_ipvs_support_apart() -> None:
     """One controller lacks the IPVS modules: the ipvs cross-check warns there only."""
     from backends.demo import DemoCluster, DemoTransport, demo_inventory
-    from backends.k0s import K0sHost
-    from backends.k0sconfig import ipvs_warning
+    from backends.k0s.host import K0sHost
+    from backends.k0s.config import ipvs_warning
 
     cluster = DemoCluster()
     warnings = {}

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from backends.backups import BackupCatalog, cluster_backup, restore, verify_archive
+from backends.k0s.backups import BackupCatalog, cluster_backup, restore, verify_archive
 from backends.demo import DemoCluster, write_standin
 from backends.errors import BackupError
-from backends.k0s import K0sHost, ServiceState
-from backends.ssh import SSHTransport
+from backends.k0s.host import K0sHost, ServiceState
+from backends.transport.ssh.transport import SSHTransport
 
 NODES = ("controller-1", "worker-1")
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from backends import parsers
-from backends.backups import verify_archive
+from backends.k0s import parsers
+from backends.k0s.backups import verify_archive
 from backends.demo import DemoCluster, write_standin
-from backends.hostspec import HostSpec
-from backends.k0s import K0sHost, ServiceState
-from backends.local import LocalTransport
+from backends.hosts.spec import HostSpec
+from backends.k0s.host import K0sHost, ServiceState
+from backends.transport.local import LocalTransport
 
 pytestmark = pytest.mark.timeout(120)
 

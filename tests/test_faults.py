@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from backends.backups import BackupCatalog, cluster_backup, sha256_file
+from backends.k0s.backups import BackupCatalog, cluster_backup, sha256_file
 from backends.errors import (
     AuthFailed,
     CommandTimeout,
@@ -33,9 +33,9 @@ from backends.errors import (
     SudoPasswordRequired,
 )
 from backends.fleet import HostOutcome, run_on_fleet
-from backends.k0s import K0sHost
+from backends.k0s.host import K0sHost
 from backends.models import K0sStatus, SysinfoReport
-from backends.ssh import SSHSettings, SSHTransport
+from backends.transport.ssh.transport import SSHSettings, SSHTransport
 from tests.fixtures.sshd import SshdFactory, SshServer, free_port
 from tests.test_backups import make_archive
 

@@ -10,7 +10,7 @@ import pytest
 
 from backends.errors import BackendError, CommandTimeout, HostUnreachable, K0sNotRunning
 from backends.fleet import HostOutcome, run_on_fleet, stream_fleet
-from backends.ssh import SSHTransport
+from backends.transport.ssh.transport import SSHTransport
 
 
 @dataclass

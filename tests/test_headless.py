@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from backends.demo import DemoCluster, demo_inventory, make_demo_transport
-from backends.k0s import K0sHost
-from backends.ssh import SSHTransport
+from backends.k0s.host import K0sHost
+from backends.transport.ssh.transport import SSHTransport
 from tests.fixtures.sshd import SshdFactory, SshServer, free_port
 from tui.headless import EXIT_HOST_FAILED, EXIT_OK, EXIT_USAGE, render_table, run_headless
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from backends.hostspec import ROLES, HostSpec
-from backends.inventory import (
+from backends.hosts.spec import ROLES, HostSpec
+from backends.hosts.inventory import (
     InventoryError,
     inventory_from_ssh_args,
     load_inventory,

@@ -18,10 +18,11 @@ from backends.errors import (
     ReadOnlyRefused,
     ValidationError,
 )
-from backends.hostspec import HostSpec
-from backends.images import CtrImageBackend, validate_image_ref, validate_label
-from backends.k0s import K0sHost, ServiceState
-from backends.local import LocalTransport
+from backends.hosts.spec import HostSpec
+from backends.images.ctr import CtrImageBackend
+from backends.images.refs import validate_image_ref, validate_label
+from backends.k0s.host import K0sHost, ServiceState
+from backends.transport.local import LocalTransport
 from tests.k0s_scripts import prepend_path, write_old_k0s
 
 # ---------------------------------------------------------------------------- validation (pure)
@@ -142,10 +143,10 @@ async def test_restore_refused_while_running(tmp_path: Path, monkeypatch) -> Non
 
 # ---------------------------------------------------------------------------- the in-process demo
 
-from backends import parsers  # noqa: E402
+from backends.k0s import parsers  # noqa: E402
 from backends.demo import DemoCluster, DemoTransport, demo_inventory  # noqa: E402
 from backends.errors import HostUnreachable, OutputParseError  # noqa: E402
-from backends.k0s import apply_kube_readiness  # noqa: E402
+from backends.k0s.host import apply_kube_readiness  # noqa: E402
 
 
 def _demo(readonly: bool = False, **kw) -> tuple[DemoCluster, dict[str, K0sHost]]:

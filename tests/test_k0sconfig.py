@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from backends.errors import ReadOnlyRefused, ValidationError
-from backends.k0sconfig import (
+from backends.k0s.config import (
     allowed_modes,
     apply_kube_proxy_change,
     apply_to_host,
@@ -305,7 +305,7 @@ def config_file(tmp_path: Path) -> Path:
 
 
 async def test_apply_writes_new_text_and_keeps_a_backup(config_file: Path) -> None:
-    from backends.local import LocalTransport
+    from backends.transport.local import LocalTransport
 
     t = datetime(2026, 11, 27, 3, 4, 5, tzinfo=UTC)
     new = set_kube_proxy(K0S_YAML, mode="ipvs", k0s_version=V130)
@@ -330,7 +330,7 @@ async def test_apply_writes_new_text_and_keeps_a_backup(config_file: Path) -> No
 
 
 async def test_apply_without_previous_file_returns_no_backup(tmp_path: Path) -> None:
-    from backends.local import LocalTransport
+    from backends.transport.local import LocalTransport
 
     path = tmp_path / "k0s.yaml"
     new = set_kube_proxy("", mode="ipvs", k0s_version=V130)
@@ -345,7 +345,7 @@ async def test_apply_without_previous_file_returns_no_backup(tmp_path: Path) -> 
 
 
 async def test_readonly_is_refused_before_any_io(config_file: Path) -> None:
-    from backends.local import LocalTransport
+    from backends.transport.local import LocalTransport
 
     class Recording(LocalTransport):
         calls: list[str] = []
@@ -377,7 +377,7 @@ async def test_readonly_is_refused_before_any_io(config_file: Path) -> None:
 
 
 async def test_invalid_new_text_is_refused_before_writing(config_file: Path) -> None:
-    from backends.local import LocalTransport
+    from backends.transport.local import LocalTransport
 
     transport = LocalTransport()
     try:
@@ -394,7 +394,7 @@ async def test_crash_between_write_and_rename_leaves_the_old_file(
         config_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The temp file is written and synced, then the rename 'crashes': the old k0s.yaml is
     still there, whole, and so is the backup taken before."""
-    from backends.local import LocalTransport
+    from backends.transport.local import LocalTransport
 
     real_replace = os.replace
     seen: list[str] = []
@@ -426,7 +426,7 @@ async def test_crash_between_write_and_rename_leaves_the_old_file(
 @pytest.mark.timeout(60)
 async def test_apply_over_real_ssh(config_file: Path, sshd_server) -> None:
     """Backup (cp -p), then the transport's atomic write, on a host reached over real SSH."""
-    from backends.ssh import SSHTransport
+    from backends.transport.ssh.transport import SSHTransport
 
     t = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     new = set_kube_proxy(K0S_YAML, disabled=True, k0s_version=V130)
@@ -462,7 +462,7 @@ Operating system: Linux (pass)
     ("module", "pass", False), ("built-in", "pass", False), ("left out", "warning", True)])
 def test_ipvs_warning_on_parsed_k0s_sysinfo(sh: str, verdict: str, lacking: bool) -> None:
     """Through the project's real `k0s sysinfo` parser (1.24+ tree and 1.21 ANSI forms)."""
-    from backends.parsers import parse_sysinfo
+    from backends.k0s.parsers import parse_sysinfo
 
     msg = ipvs_warning(parse_sysinfo(SYSINFO_TREE.format(sh=sh, verdict=verdict)))
     assert (msg is not None) == lacking
@@ -480,9 +480,9 @@ def test_ipvs_warning_on_parsed_k0s_sysinfo(sh: str, verdict: str, lacking: bool
 
 async def test_read_host_config_and_apply_to_host(tmp_path: Path, config_file: Path) -> None:
     """The K0sHost conveniences: version + file read, then a write that honours --readonly."""
-    from backends.hostspec import HostSpec
-    from backends.k0s import K0sHost
-    from backends.local import LocalTransport
+    from backends.hosts.spec import HostSpec
+    from backends.k0s.host import K0sHost
+    from backends.transport.local import LocalTransport
 
     k0s = tmp_path / "k0s"
     k0s.write_text("#!/bin/sh\n[ \"$1\" = version ] && echo v1.31.1+k0s.0 && exit 0\nexit 1\n")
@@ -522,7 +522,7 @@ async def test_read_host_config_and_apply_to_host(tmp_path: Path, config_file: P
 async def test_mode_change_on_the_demo_cluster() -> None:
     """Read, edit, back up and write k0s.yaml on a demo controller through its transport."""
     from backends.demo import DemoCluster, demo_inventory, make_demo_transport
-    from backends.k0s import K0sHost
+    from backends.k0s.host import K0sHost
 
     cluster = DemoCluster()
     spec = next(h for h in demo_inventory(cluster).hosts if h.is_controller)

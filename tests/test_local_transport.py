@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from backends.errors import BackendError, CommandTimeout
-from backends.local import LocalTransport
+from backends.transport.local import LocalTransport
 from tests.files import sha256
 
 
@@ -166,7 +166,7 @@ PROBE = textwrap.dedent("""
     import asyncio, sys
     sys.path.insert(0, sys.argv[1])
     from backends.errors import SudoPasswordRequired
-    from backends.local import LocalTransport
+    from backends.transport.local import LocalTransport
 
     async def main():
         t = LocalTransport("me")
@@ -182,7 +182,7 @@ PROBE = textwrap.dedent("""
 
 
 async def test_captured_stdout_is_bounded(local):
-    from backends.streamio import MAX_CAPTURE
+    from backends.transport.streamio import MAX_CAPTURE
 
     r = await local.run(["head", "-c", str(MAX_CAPTURE + 5_000_000), "/dev/zero"])
     assert r.ok and len(r.stdout) == MAX_CAPTURE  # drained to the end, only the head kept

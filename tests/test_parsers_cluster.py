@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from backends.parsers import ParseError, parse_kube_nodes, parse_member_list
+from backends.k0s.parsers import ParseError, parse_kube_nodes, parse_member_list
 
 SAMPLES = Path(__file__).parent / "samples"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from backends.models import Image
-from backends.parsers import (
+from backends.k0s.parsers import (
     ParseError,
     group_images,
     parse_ctr_images,

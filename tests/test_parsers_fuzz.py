@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backends.models import STATUS_RANK, Image, K0sStatus, SysinfoReport
-from backends import parsers
-from backends.parsers import ParseError
+from backends.k0s import parsers
+from backends.k0s.parsers import ParseError
 
 SAMPLES = Path(__file__).parent / "samples"
 SAMPLE_TEXTS = sorted(p.read_text() for p in SAMPLES.iterdir() if p.is_file())

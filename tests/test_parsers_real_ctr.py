@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from backends.parsers import group_images, parse_ctr_images, parse_ctr_images_quiet, parse_label_output, parse_pull_progress
+from backends.k0s.parsers import group_images, parse_ctr_images, parse_ctr_images_quiet, parse_label_output, parse_pull_progress
 from tests.fixtures.containerd import ThrottledProxy, push_random_image
 
 NS = "k0s-tui-parsers"

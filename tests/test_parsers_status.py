@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from backends.parsers import ParseError, is_not_running, parse_status, parse_version, version_tuple
+from backends.k0s.parsers import ParseError, is_not_running, parse_status, parse_version, version_tuple
 
 SAMPLES = Path(__file__).parent / "samples"
 

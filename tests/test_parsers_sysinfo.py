@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from backends.parsers import ParseError, parse_sysinfo
+from backends.k0s.parsers import ParseError, parse_sysinfo
 
 SAMPLES = Path(__file__).parent / "samples"
 

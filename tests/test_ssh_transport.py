@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from backends.connect import make_transport
+from backends.transport.connect import make_transport
 from backends.errors import (
     AuthFailed,
     BackendError,
@@ -26,10 +26,10 @@ from backends.errors import (
     SudoPasswordRequired,
 )
 from backends.fleet import run_on_fleet
-from backends.hostspec import HostSpec, SSHTarget
-from backends.knownhosts import fetch_host_key, host_key_spec, trust_host_key
-from backends.local import LocalTransport
-from backends.ssh import SSHSettings, SSHTransport
+from backends.hosts.spec import HostSpec, SSHTarget
+from backends.transport.ssh.knownhosts import fetch_host_key, host_key_spec, trust_host_key
+from backends.transport.local import LocalTransport
+from backends.transport.ssh.transport import SSHSettings, SSHTransport
 from tests.files import sha256
 
 
@@ -137,7 +137,7 @@ async def test_stream_stdin_from_file(ssh, tmp_path):
 
 
 async def test_huge_output_of_run_is_capped(ssh):
-    from backends.streamio import MAX_CAPTURE
+    from backends.transport.streamio import MAX_CAPTURE
 
     r = await ssh.run(["head", "-c", str(MAX_CAPTURE * 2), "/dev/zero"])
     assert r.ok and len(r.stdout) == MAX_CAPTURE

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from rich.text import Text
 
-from backends.certs import CertInfo
-from backends.cluster import ClusterSession
+from backends.k0s.certs import CertInfo
+from backends.session.session import ClusterSession
 from backends.demo import DemoCluster, demo_inventory
 from tui.app import K0sTuiApp
 from tui.panes.certs import CertsPane, split_key, status_of

@@ -13,7 +13,7 @@ import yaml
 from rich.text import Text
 from textual.widgets import OptionList
 
-from backends.cluster import ClusterSession
+from backends.session.session import ClusterSession
 from backends.demo import DemoCluster, demo_inventory
 from backends.errors import ReadOnlyRefused, ValidationError
 from tui.app import K0sTuiApp

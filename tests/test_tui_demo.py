@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import Button, Input, Select, Static, Tree
 
-from backends.cluster import ClusterSession
+from backends.session.session import ClusterSession
 from backends.demo import DemoCluster, demo_inventory
-from backends.k0s import ServiceState
+from backends.k0s.host import ServiceState
 from tui.app import K0sTuiApp
 from tui.screens.modals import ConfirmScreen, InputScreen, TextScreen
 from tui.screens.restore import RestoreScreen

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from textual.widgets import Button, Static
 
-from backends.cluster import ClusterSession
+from backends.session.session import ClusterSession
 from backends.demo import DemoCluster, write_standin
 from backends.errors import HostKeyChanged
-from backends.hostspec import Inventory
-from backends.ssh import default_app_known_hosts
+from backends.hosts.spec import Inventory
+from backends.transport.ssh.transport import default_app_known_hosts
 from tui.app import K0sTuiApp
 from tui.panes.nodes import HOST_KEY_MESSAGES
 from tui.screens.modals import HostKeyScreen, TextScreen

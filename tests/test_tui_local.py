@@ -8,12 +8,12 @@ from pathlib import Path
 
 from textual.widgets import Button, Static
 
-from backends.audit import AuditLog
-from backends.backups import BackupCatalog
-from backends.cluster import ClusterSession
-from backends.hostspec import HostSpec, Inventory
-from backends.k0s import K0sHost
-from backends.local import LocalTransport
+from backends.session.audit import AuditLog
+from backends.k0s.backups import BackupCatalog
+from backends.session.session import ClusterSession
+from backends.hosts.spec import HostSpec, Inventory
+from backends.k0s.host import K0sHost
+from backends.transport.local import LocalTransport
 from tests.k0s_scripts import prepend_path, write_old_k0s
 from tui.app import K0sTuiApp
 from tui.screens.modals import ConfirmScreen, TextScreen

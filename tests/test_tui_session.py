@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from backends.audit import AuditLog
-from backends.backups import BackupCatalog
-from backends.cluster import ClusterSession, format_summary, summary
+from backends.session.audit import AuditLog
+from backends.k0s.backups import BackupCatalog
+from backends.session.session import ClusterSession, format_summary, summary
 from backends.errors import ReadOnlyRefused
-from backends.hostspec import HostSpec, Inventory
-from backends.k0s import K0sHost, ServiceState
-from backends.local import LocalTransport
+from backends.hosts.spec import HostSpec, Inventory
+from backends.k0s.host import K0sHost, ServiceState
+from backends.transport.local import LocalTransport
 from tests.k0s_scripts import prepend_path, write_old_k0s
 
 FROZEN = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)

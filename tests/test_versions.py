@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from backends.hostspec import HostSpec
-from backends.versions import (
+from backends.hosts.spec import HostSpec
+from backends.k0s.versions import (
     ComponentVersions,
     gather_fleet_versions,
     gather_versions,
@@ -172,8 +172,8 @@ def _machine_runc() -> str:
 
 
 async def test_gather_versions_over_local_transport(fleet_dirs) -> None:
-    from backends.k0s import K0sHost
-    from backends.local import LocalTransport
+    from backends.k0s.host import K0sHost
+    from backends.transport.local import LocalTransport
 
     transport = LocalTransport()
     try:
@@ -208,7 +208,7 @@ async def test_versions_on_the_demo_cluster() -> None:
     """The demo's lagging worker is the odd one out; controllers (no kubelet) get the
     Kubernetes version their k0s release ships."""
     from backends.demo import DemoCluster, demo_inventory, make_demo_transport
-    from backends.k0s import K0sHost
+    from backends.k0s.host import K0sHost
 
     cluster = DemoCluster()
     hosts = [K0sHost(h, make_demo_transport(cluster, h)) for h in demo_inventory(cluster).hosts]
@@ -228,8 +228,8 @@ async def test_versions_on_the_demo_cluster() -> None:
 async def test_demo_answers_runc_and_etcd_versions() -> None:
     """The demo ships runc everywhere and etcd on controllers, like k0s's bin dir."""
     from backends.demo import DemoCluster, DemoTransport, demo_inventory
-    from backends.k0s import K0sHost
-    from backends.versions import gather_fleet_versions
+    from backends.k0s.host import K0sHost
+    from backends.k0s.versions import gather_fleet_versions
 
     cluster = DemoCluster()
     hosts = [K0sHost(s, DemoTransport(cluster, s.demo, latency=(0, 0))) for s in demo_inventory(cluster).hosts]

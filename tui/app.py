@@ -15,8 +15,8 @@ from textual.binding import Binding
 from textual.widgets import Footer, Input, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from backends.backups import BackupEntry, BackupProgress
-from backends.cluster import ClusterSession, HostResult, error_text, utcnow
+from backends.k0s.backups import BackupEntry, BackupProgress
+from backends.session.session import ClusterSession, HostResult, error_text, utcnow
 from backends.errors import BackendError, ReadOnlyRefused, ValidationError
 from backends.models import PullProgress
 from tui.commands import K0sCommands
@@ -482,7 +482,7 @@ class K0sTuiApp(App):
         """Ask for an image reference (validated), then pull it on ``hosts`` with per-host progress."""
         if self._refuse_readonly("pull") or not hosts:
             return
-        from backends.images import validate_image_ref
+        from backends.images.refs import validate_image_ref
 
         def check(value: str) -> str | None:
             try:
@@ -514,7 +514,7 @@ class K0sTuiApp(App):
         """Ask for ``key=value`` (validated; an empty value removes the label), then set it."""
         if self._refuse_readonly("label"):
             return
-        from backends.images import validate_label
+        from backends.images.refs import validate_label
 
         def parse(value: str) -> tuple[str, str]:
             if "=" not in value:

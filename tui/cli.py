@@ -78,7 +78,7 @@ def build_inventory(args: argparse.Namespace) -> tuple[Any, Any]:
         demo = DemoCluster()
         inventory = demo_inventory(demo)
     elif args.inventory is not None:
-        from backends.inventory import load_inventory
+        from backends.hosts.inventory import load_inventory
 
         try:
             inventory = load_inventory(args.inventory)
@@ -87,7 +87,7 @@ def build_inventory(args: argparse.Namespace) -> tuple[Any, Any]:
         except ValueError as exc:
             raise UsageError(f"inventory {args.inventory}: {exc}") from exc
     elif args.ssh:
-        from backends.inventory import inventory_from_ssh_args
+        from backends.hosts.inventory import inventory_from_ssh_args
 
         try:
             inventory = inventory_from_ssh_args(args.ssh)
@@ -101,7 +101,7 @@ def build_inventory(args: argparse.Namespace) -> tuple[Any, Any]:
                 "  k0s-tui --demo                       the built-in demo cluster\n"
                 "  k0s-tui --inventory k0sctl.yaml      hosts of a k0sctl config\n"
                 "  k0s-tui --ssh root@10.0.0.1[:22]     a host over SSH (repeatable)")
-        from backends.inventory import local_inventory
+        from backends.hosts.inventory import local_inventory
 
         inventory = local_inventory()
     overrides: dict[str, str] = {}
@@ -116,7 +116,7 @@ def build_inventory(args: argparse.Namespace) -> tuple[Any, Any]:
 
 def ssh_settings(args: argparse.Namespace) -> Any:
     """SSHSettings with the extra known_hosts file, when given."""
-    from backends.ssh import SSHSettings
+    from backends.transport.ssh.transport import SSHSettings
 
     settings = SSHSettings()
     if args.known_hosts is not None:
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"k0s-tui: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    from backends.cluster import ClusterSession
+    from backends.session.session import ClusterSession
 
     settings = ssh_settings(args) if any(h.ssh is not None for h in inventory.hosts) else None
     session = ClusterSession.open(inventory, settings=settings, demo=demo, sudo=args.sudo,

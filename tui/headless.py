@@ -25,10 +25,10 @@ from typing import Any, TextIO
 
 from humanize import naturalsize
 
-from backends.certs import CertInfo, scan_host
+from backends.k0s.certs import CertInfo, scan_host
 from backends.errors import BackendError
 from backends.fleet import HostOutcome, run_on_fleet
-from backends.k0s import K0sHost
+from backends.k0s.host import K0sHost
 from backends.models import K0sStatus, SysinfoReport
 
 COMMANDS = ("status", "sysinfo", "images", "certs")

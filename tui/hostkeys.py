@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from backends.errors import BackendError
-from backends.hostkeys import HostKeyReview, removal_argv
+from backends.transport.ssh.trust import HostKeyReview, removal_argv
 from tui.screens.modals import HostKeyScreen, TextScreen, host_key_file
 from widgets.style import status_text
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 async def collect() -> list[tuple[str, str, str, str]]:
     """(where, keys, action, id) rows: global bindings once, then each pane's own."""
-    from backends.audit import AuditLog
-    from backends.backups import BackupCatalog
-    from backends.cluster import ClusterSession
-    from backends.hostspec import Inventory
+    from backends.session.audit import AuditLog
+    from backends.k0s.backups import BackupCatalog
+    from backends.session.session import ClusterSession
+    from backends.hosts.spec import Inventory
     from tui.app import K0sTuiApp
     from tui.panes import PANES
 

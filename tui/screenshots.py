@@ -24,7 +24,7 @@ SHOTS = (("nodes", "1", "nodes.svg"), ("images", "2", "containers.svg"), ("sysin
 def demo_app(tmp: Path, *, clock=lambda: FROZEN, refresh: float = 0.0, scan_certs: bool = True,
              backup_dir: Path | None = None, **demo_kwargs):
     """A K0sTuiApp on a fresh demo cluster, its catalog (default ``tmp/backups``) and audit under ``tmp``."""
-    from backends.cluster import ClusterSession
+    from backends.session.session import ClusterSession
     from backends.demo import DemoCluster, demo_inventory
     from tui.app import K0sTuiApp
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from backends.demo.cluster import DemoCluster
 from backends.demo.commands import Reply, answer
 from backends.errors import BackendError, CommandTimeout, HostUnreachable
-from backends.hostspec import HostSpec, Inventory
-from backends.transport import (
+from backends.hosts.spec import HostSpec, Inventory
+from backends.transport.base import (
     DEFAULT_TIMEOUT,
     CommandResult,
     ProgressCallback,
@@ -46,7 +46,7 @@ class DemoTransport(Transport):
     @property
     def info(self) -> TransportInfo:
         node = self.cluster.node(self.node_name)
-        return TransportInfo(kind="demo", address=node.address, user="root",
+        return TransportInfo(kind="demo", address=node.address, user="root", sockets=False,
                              extra={"cluster": self.cluster.name, "node": self.node_name})
 
     async def _pause(self) -> None:

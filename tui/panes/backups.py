@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from backends.backups import BackupEntry
+from backends.k0s.backups import BackupEntry
 from tui.panes.base import Pane
 from widgets.fmt import human_age, human_size
 from widgets.style import status_text

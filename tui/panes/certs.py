@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 from textual.worker import WorkerState
 
-from backends.certs import CertInfo, sorted_by_expiry
+from backends.k0s.certs import CertInfo, sorted_by_expiry
 from backends.errors import BackendError
 from tui.panes.base import Pane
 from tui.screens.modals import ConfirmScreen, TextScreen

@@ -21,9 +21,9 @@ from textual.widgets import Button, DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import WorkerState
 
-from backends.cluster import KubeProxyPlan
+from backends.session.session import KubeProxyPlan
 from backends.errors import ValidationError
-from backends.k0sconfig import HostConfig, allowed_modes
+from backends.k0s.config import HostConfig, allowed_modes
 from tui.panes.base import Pane
 from tui.screens.modals import MODAL_CSS, ConfirmScreen
 from widgets.style import status_text

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from backends.cluster import HostImages
+from backends.session.session import HostImages
 from tui.panes.base import Pane
 from widgets.fmt import human_size
 from widgets.style import status_text

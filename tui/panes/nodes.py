@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from backends.k0s import NodeSnapshot, ServiceState
+from backends.k0s.host import NodeSnapshot, ServiceState
 from tui.panes.base import Pane
 from widgets.fmt import human_duration
 from widgets.style import status_text
@@ -208,7 +208,7 @@ class NodesPane(Pane):
 
     def append_versions(self, t: Text, versions) -> None:
         """The details screen's "component versions" section (mismatches in the warning colour)."""
-        from backends.versions import COMPONENTS
+        from backends.k0s.versions import COMPONENTS
 
         self._mismatch = self._fleet_mismatches()
         t.append("\ncomponent versions:\n", style="bold")

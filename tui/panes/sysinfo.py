@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Tree
 
-from backends.cluster import OTHER_GROUP, PROBE_GROUPS, SysinfoResult, group_statuses
+from backends.session.session import OTHER_GROUP, PROBE_GROUPS, SysinfoResult, group_statuses
 from tui.panes.base import Pane
 from widgets.style import status_text
 from widgets.table import Col, ResourceTable

@@ -10,8 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static
 
-from backends.backups import BackupEntry, Check
-from backends.cluster import ClusterSession, error_text
+from backends.k0s.backups import BackupEntry, Check
+from backends.session.session import ClusterSession, error_text
 from tui.screens.modals import MODAL_CSS, checks_text
 
 

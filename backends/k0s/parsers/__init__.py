@@ -1,0 +1,37 @@
+"""Parsers of real k0s output: pure functions from text to the dataclasses of backends.models.
+
+Every parser raises :class:`ParseError` (a ValueError with ``.excerpt``) and nothing else on
+input it cannot read. Formats follow what k0s prints, 1.21 through current.
+"""
+
+from backends.k0s.parsers._common import ParseError, strip_ansi
+from backends.k0s.parsers.cluster import parse_kube_nodes, parse_member_list, parse_timestamp
+from backends.k0s.parsers.ctr import (
+    group_images,
+    parse_ctr_images,
+    parse_ctr_images_quiet,
+    parse_label_output,
+    parse_pull_progress,
+    parse_size,
+)
+from backends.k0s.parsers.status import is_not_running, parse_status, parse_version, version_tuple
+from backends.k0s.parsers.sysinfo import parse_sysinfo
+
+__all__ = [
+    "ParseError",
+    "group_images",
+    "is_not_running",
+    "parse_ctr_images",
+    "parse_ctr_images_quiet",
+    "parse_kube_nodes",
+    "parse_label_output",
+    "parse_member_list",
+    "parse_pull_progress",
+    "parse_size",
+    "parse_status",
+    "parse_sysinfo",
+    "parse_timestamp",
+    "parse_version",
+    "strip_ansi",
+    "version_tuple",
+]
