@@ -109,6 +109,12 @@ class ReadOnlyRefused(BackendError):
         self.operation = operation
 
 
+class AuditUnavailable(BackendError):
+    """The audit log cannot be written: the action it would record is refused."""
+
+    kind = "audit"
+
+
 class K0sNotInstalled(BackendError):
     """No k0s binary at the configured path on that host."""
 

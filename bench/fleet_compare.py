@@ -35,7 +35,7 @@ import asyncssh
 if TYPE_CHECKING:
     from backends.hosts.spec import HostSpec
     from backends.k0s.host import K0sHost
-    from backends.transport.ssh.transport import SSHSettings
+    from backends.transport.ssh.settings import SSHSettings
 
 STANDIN_DIR = Path(__file__).resolve().parent / "standin"
 #: The exact argv the console's K0sHost runs for status and sysinfo on a controller (k0s 1.30:

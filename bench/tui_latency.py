@@ -14,7 +14,7 @@ so every run's first refresh is a cold one):
 - idle: keys pressed with nothing running (the reference);
 - cold: the Nodes refresh the app starts on mount (new connections; the app also starts one
   sysinfo per host then, as it does for a user), keys pressed while it runs;
-- warm: W (default 5) more Nodes refreshes back to back (``app.refresh_nodes()``, what ctrl+r
+- warm: W (default 5) more Nodes refreshes back to back (``app.nodes_pane.refresh_data()``, what ctrl+r
   does on the Nodes pane) on the open connections, keys pressed throughout.
 
 Keys: ``j``/``k`` alternately into the focused Nodes table, the next one 20 ms after the previous
@@ -25,7 +25,7 @@ the time from that hand-over to the table's ``cursor_coordinate`` changing (a wa
 An event-loop lag sampler (a 10 ms sleep, how late it wakes) runs alongside.
 
 References measured in the same run: the same cold and warm refreshes through
-``ClusterSession.refresh_nodes`` without the app ("no UI"), and a plain asyncssh floor running a
+``ClusterSession.nodes.refresh`` without the app ("no UI"), and a plain asyncssh floor running a
 snapshot's three commands on every host at once ("warm floor").
 
 The hosts run on this same 2-core machine: ``--hosts shared`` leaves them at normal priority
@@ -136,7 +136,7 @@ async def lag_sampler(phase: Phase, stop: asyncio.Event, interval: float = 0.01)
 
 class RowClock:
     """Times of each refresh of the Nodes pane: its start (the app calling the session's
-    ``refresh_nodes``) and each host's snapshot being stored (wraps both on the instance)."""
+    ``nodes.refresh``) and each host's snapshot being stored (wraps both on the instance)."""
 
     def __init__(self, session: Any) -> None:
         self.times: list[float] = []
@@ -144,8 +144,8 @@ class RowClock:
         self.started = float("nan")  # when the last refresh began, relative to t0
         self.cpu_start = self.cpu_last = 0.0  # this process's CPU time then, and at the last row
         self.arrived = asyncio.Event()
-        store = session._store  # the one place every snapshot (ok or error) goes through
-        refresh = session.refresh_nodes
+        store = session.nodes._store  # the one place every snapshot (ok or error) goes through
+        refresh = session.nodes.refresh
 
         def timed_store(snap: Any) -> None:
             store(snap)
@@ -158,8 +158,8 @@ class RowClock:
             self.cpu_start = time.process_time()
             return refresh(*args, **kwargs)
 
-        session._store = timed_store
-        session.refresh_nodes = timed_refresh
+        session.nodes._store = timed_store
+        session.nodes.refresh = timed_refresh
 
     def reset(self) -> None:
         self.times = []
@@ -236,13 +236,13 @@ async def one_run(fleet: Any, workdir: Path, warm_rounds: int = 5) -> dict[str, 
             async def warm_refreshes() -> None:
                 for _ in range(warm_rounds):
                     clock.reset()
-                    app.refresh_nodes()
+                    app.nodes_pane.refresh_data()
                     await clock.wait_for(n)
                     clock.note(warm)
                     await app.workers.wait_for_complete()
 
             await measured(probe, warm, warm_refreshes())
-            errors = [s for s in session.nodes.values() if s.state.value not in ("running",)]
+            errors = [s for s in session.nodes.snapshots() if s.state.value not in ("running",)]
             if errors:
                 print(f"  {len(errors)} host(s) not running, e.g. {errors[0].name}: {errors[0].error}",
                       file=sys.stderr)
@@ -252,7 +252,7 @@ async def one_run(fleet: Any, workdir: Path, warm_rounds: int = 5) -> dict[str, 
 
 
 async def session_only(fleet: Any, workdir: Path, warm_rounds: int = 5) -> dict[str, Phase]:
-    """The same refreshes without the app (``ClusterSession.refresh_nodes`` alone, plus the
+    """The same refreshes without the app (``ClusterSession.nodes.refresh`` alone, plus the
     sysinfo the app starts on mount): what the backends cost the loop by themselves."""
     from backends.session.session import ClusterSession
     from backends.hosts.spec import Inventory
@@ -275,15 +275,15 @@ async def session_only(fleet: Any, workdir: Path, warm_rounds: int = 5) -> dict[
             await task
 
     async def cold() -> None:
-        sysinfo = [asyncio.create_task(session.sysinfo(h)) for h in session.host_names]
-        await session.refresh_nodes()
+        sysinfo = [asyncio.create_task(session.sysinfo.run(h)) for h in session.host_names]
+        await session.nodes.refresh()
         clock.note(phases["cold"])
         await asyncio.gather(*sysinfo, return_exceptions=True)
 
     async def warm() -> None:
         for _ in range(warm_rounds):
             clock.reset()
-            await session.refresh_nodes()
+            await session.nodes.refresh()
             clock.note(phases["warm"])
 
     try:
@@ -372,7 +372,7 @@ def report(n: int, runs: list[dict[str, Phase]], hosts: str, load: str = "?") ->
     startup = _median([r["cold"].startup for r in runs])
     print(f"(refresh times from the refresh's start, medians over refreshes; the cold refresh started "
           f"{startup:.3f} s after run_test was entered; idle = 1 s of keys with nothing running; warm = "
-          f"back-to-back warm refreshes, keys throughout; no UI = ClusterSession.refresh_nodes alone, "
+          f"back-to-back warm refreshes, keys throughout; no UI = ClusterSession.nodes.refresh alone, "
           f"no app, no keys; warm floor = plain asyncssh running the snapshot's 3 commands on every "
           f"host at once over open connections)")
 

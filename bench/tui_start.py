@@ -43,7 +43,7 @@ async def _child_start() -> None:
         async with app.run_test(size=(120, 36)) as pilot:
             await pilot.pause()  # the first frame: header, tabs, "connecting…" rows
             first = time.time()
-            while len(app.session.nodes) < len(app.session.hosts):
+            while len(app.session.nodes.snapshots()) < len(app.session.hosts):
                 await pilot.pause(0.002)
             await pilot.pause()  # the frame that shows the last host
             complete = time.time()
@@ -80,7 +80,7 @@ async def bench_big(nodes: int, images: int) -> dict[str, float]:
         async with app.run_test(size=(160, 48)) as pilot:
             await app.workers.wait_for_complete()
             await pilot.pause()
-            for label, start in (("nodes", lambda: app.refresh_nodes()),
+            for label, start in (("nodes", lambda: app.nodes_pane.refresh_data()),
                                  ("images", lambda: app.images_pane.set_scope(None))):
                 if label == "images":
                     await pilot.press("2")

@@ -92,30 +92,38 @@ def test_xdg_paths_follow_environment(tmp_path: Path, monkeypatch) -> None:
     assert xdg_data_dir() == tmp_path / "home" / ".local" / "share" / "k0s-tui"
 
 
-async def test_action_context_records_outcome(tmp_path: Path) -> None:
+async def test_gate_records_refusal_success_and_cancellation(tmp_path: Path) -> None:
+    """The session's mutation gate: a read-only refusal, an intent + ok pair, a cancelled action."""
     import asyncio
 
     import pytest
 
     from backends.demo import DemoCluster, DemoTransport, demo_inventory
     from backends.errors import ReadOnlyRefused
+    from backends.k0s.backups import BackupCatalog
     from backends.k0s.host import K0sHost
+    from backends.session.session import ClusterSession
 
     cluster = DemoCluster()
-    spec = demo_inventory(cluster).hosts[3]
-    host = K0sHost(spec, DemoTransport(cluster, spec.demo, latency=(0, 0)), readonly=True)
+    inv = demo_inventory(cluster)
+    spec = inv.hosts[3]
+    hosts = [K0sHost(s, DemoTransport(cluster, s.demo, latency=(0, 0), host=s.name)) for s in inv.hosts]
     log = AuditLog(tmp_path / "audit.log", user="ops")
+
+    def session(readonly: bool) -> ClusterSession:
+        return ClusterSession(inv, hosts, readonly=readonly, audit=log, catalog=BackupCatalog(tmp_path / "b"))
+
     with pytest.raises(ReadOnlyRefused):
-        with log.action("stop", [host.name]):
-            await host.stop()
-    host.readonly = False
-    with log.action("stop", [host.name], image="n/a"):
-        await host.stop()
+        await session(True).nodes.service("stop", [spec.name])
+    assert cluster.node(spec.demo).running
+    [result] = await session(False).nodes.service("stop", [spec.name])
+    assert result.ok
     with pytest.raises(asyncio.CancelledError):
-        with log.action("pull", [host.name]):
+        async with session(False).mutation("pull", [spec.name], {"image": "n/a"}):
             raise asyncio.CancelledError()
     recs = list(log.records())
-    assert [(r.operation, r.result) for r in recs] == [("stop", "error"), ("stop", "ok"), ("pull", "error")]
+    assert [(r.operation, r.result) for r in recs] == [("stop", "error"), ("stop", "intent"), ("stop", "ok"),
+                                                       ("pull", "intent"), ("pull", "error")]
     assert "read-only" in recs[0].error and recs[0].hosts == [spec.name]
-    assert recs[1].details == {"image": "n/a"} and recs[2].error == "CancelledError"
+    assert recs[3].details == {"image": "n/a"} and recs[4].error == "CancelledError"
     assert not cluster.node(spec.demo).running

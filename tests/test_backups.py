@@ -289,8 +289,8 @@ from backends.demo import DemoCluster, DemoTransport, demo_inventory  # noqa: E4
 from backends.errors import ReadOnlyRefused  # noqa: E402
 
 
-def _demo_hosts(cluster: DemoCluster, readonly: bool = False) -> list[K0sHost]:
-    return [K0sHost(s, DemoTransport(cluster, s.demo, latency=(0, 0), host=s.name), readonly=readonly)
+def _demo_hosts(cluster: DemoCluster) -> list[K0sHost]:
+    return [K0sHost(s, DemoTransport(cluster, s.demo, latency=(0, 0), host=s.name))
             for s in demo_inventory(cluster).hosts]
 
 
@@ -350,9 +350,17 @@ async def test_restore_readonly_refused(tmp_path: Path) -> None:
     cluster = DemoCluster()
     cat = BackupCatalog(tmp_path)
     entry = await cluster_backup(_demo_hosts(cluster), cat, cluster="d")
-    ro = _demo_hosts(cluster, readonly=True)[0]
+    from backends.session.audit import AuditLog
+    from backends.session.session import ClusterSession
+
+    hosts = _demo_hosts(cluster)
+    session = ClusterSession(demo_inventory(cluster), hosts, readonly=True, audit=AuditLog(tmp_path / "a.log"),
+                             catalog=cat)
+    cluster.node(hosts[0].name).running = False  # even where a restore could run
+    before = cluster.to_json()
     with pytest.raises(ReadOnlyRefused):
-        await restore(ro, entry, catalog=cat)
+        await session.backups.restore(entry, hosts[0].name)
+    assert cluster.to_json() == before
 
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
+from backends.images.ctr import CtrImageBackend
 from backends.k0s.backups import verify_archive
 from backends.k0s.certs import scan_pki
 from backends.demo import DemoCluster, DemoTransport, demo_inventory, make_demo_transport
@@ -82,13 +83,13 @@ async def test_stop_then_start(cluster: DemoCluster, clock: Clock) -> None:
     with pytest.raises(CommandFailed, match="already stopped"):
         await w1.stop()
     with pytest.raises(BackendError, match="containerd"):
-        await w1.images()  # containerd went down with k0s
+        await CtrImageBackend(w1).list_images()  # containerd went down with k0s
     clock.now += timedelta(minutes=3)
     await w1.start()
     status = await w1.status()
     assert status.pid != old_pid
     assert {n.name: n.ready for n in await c1.kube_nodes()}["worker-1"] is True
-    assert len(await w1.containers()) > 0
+    assert len(await CtrImageBackend(w1).containers()) > 0
 
 
 async def test_start_reissues_controller_certificates(cluster: DemoCluster, clock: Clock) -> None:
@@ -129,16 +130,16 @@ async def test_certificates_are_real_and_chain(cluster: DemoCluster) -> None:
 async def test_pull_streams_progress_then_adds_three_refs(cluster: DemoCluster) -> None:
     w2 = host(cluster, "worker-2")
     ref = "docker.io/library/busybox:1.37"
-    before = {i.ref for i in await w2.images()}
+    before = {i.ref for i in await CtrImageBackend(w2).list_images()}
     updates: list[tuple[float, object]] = []
     start = time.monotonic()
-    await w2.pull_image(ref, lambda p: updates.append((time.monotonic() - start, p)))
+    await CtrImageBackend(w2).pull(ref, lambda p: updates.append((time.monotonic() - start, p)))
     assert len(updates) > 10
     assert updates[-1][0] - updates[0][0] >= 0.2  # progress arrived over time, not at once
     assert any(p.layers and any(done and total and done < total for done, total in p.layers.values())
                for _t, p in updates)
     assert updates[-1][1].status == "done"
-    added = {i.ref for i in await w2.images()} - before
+    added = {i.ref for i in await CtrImageBackend(w2).list_images()} - before
     assert len(added) == 3 and ref in added
     assert any(r.startswith("docker.io/library/busybox@sha256:") for r in added)
     assert any(r.startswith("sha256:") for r in added)
@@ -146,7 +147,7 @@ async def test_pull_streams_progress_then_adds_three_refs(cluster: DemoCluster) 
 
 async def test_pull_failure(cluster: DemoCluster) -> None:
     with pytest.raises(CommandFailed, match="not found"):
-        await host(cluster, "worker-1").pull_image("docker.io/library/does-not-exist:1")
+        await CtrImageBackend(host(cluster, "worker-1")).pull("docker.io/library/does-not-exist:1")
 
 
 async def test_pull_is_bounded_by_the_timeout(cluster: DemoCluster) -> None:
@@ -159,15 +160,15 @@ async def test_pull_is_bounded_by_the_timeout(cluster: DemoCluster) -> None:
 async def test_label_and_remove(cluster: DemoCluster) -> None:
     w1 = host(cluster, "worker-1")
     ref = "quay.io/k0sproject/pause:3.10.1"
-    labels = await w1.label_image(ref, {"team": "platform", "tier": "system"})
+    labels = await CtrImageBackend(w1).label(ref, {"team": "platform", "tier": "system"})
     assert labels == {"io.cri-containerd.image": "managed", "team": "platform", "tier": "system"}
-    shown = {i.ref: i.labels for i in await w1.images()}
+    shown = {i.ref: i.labels for i in await CtrImageBackend(w1).list_images()}
     assert shown[ref]["team"] == "platform"
-    assert await w1.label_image(ref, {"tier": ""}) == {"io.cri-containerd.image": "managed", "team": "platform"}
-    await w1.remove_image(ref)
-    assert ref not in {i.ref for i in await w1.images()}
+    assert await CtrImageBackend(w1).label(ref, {"tier": ""}) == {"io.cri-containerd.image": "managed", "team": "platform"}
+    await CtrImageBackend(w1).remove(ref)
+    assert ref not in {i.ref for i in await CtrImageBackend(w1).list_images()}
     with pytest.raises(CommandFailed, match="not found"):
-        await w1.remove_image(ref)
+        await CtrImageBackend(w1).remove(ref)
 
 
 async def test_backup_is_a_real_archive(cluster: DemoCluster, tmp_path: Path) -> None:

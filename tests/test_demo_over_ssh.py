@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from backends.images.ctr import CtrImageBackend
 from backends.k0s.backups import BackupCatalog, cluster_backup, restore, verify_archive
 from backends.demo import DemoCluster, write_standin
 from backends.errors import BackupError
@@ -65,7 +66,7 @@ async def test_status_sysinfo_images_over_ssh(ssh_hosts, demo_sshd) -> None:
     assert snap.address.startswith("127.0.0.1:")
     rep = await c1.sysinfo()
     assert rep.format == "json" and len(rep.probes) > 10 and rep.status in ("pass", "warning")
-    images = await w1.images()
+    images = await CtrImageBackend(w1).list_images()
     refs = {i.ref for i in images}
     assert any(r.startswith("quay.io/k0sproject/") for r in refs)
     assert all(i.size_bytes > 0 for i in images if not i.ref.startswith("sha256:"))
@@ -109,13 +110,13 @@ async def test_backup_downloaded_over_ssh_and_restore_after_stop(ssh_hosts, demo
 async def test_pull_progress_streams_live_over_ssh(ssh_hosts, demo_sshd) -> None:
     w1 = ssh_hosts["worker-1"]
     stamps: list[tuple[float, int, int | None, str]] = []
-    await w1.pull_image("docker.io/library/redis:7",
+    await CtrImageBackend(w1).pull("docker.io/library/redis:7",
                         lambda p: stamps.append((time.monotonic(), p.done, p.total, p.status)))
     assert stamps[-1][3] == "done" and stamps[-1][1] == stamps[-1][2]
     # Lines arrived while the pull ran (the stand-in takes ~0.8 s), not all at the end.
     assert stamps[-1][0] - stamps[0][0] > 0.3
-    assert "docker.io/library/redis:7" in {i.ref for i in await w1.images()}
-    labels = await w1.label_image("docker.io/library/redis:7", {"owner": "ops team"})
+    assert "docker.io/library/redis:7" in {i.ref for i in await CtrImageBackend(w1).list_images()}
+    labels = await CtrImageBackend(w1).label("docker.io/library/redis:7", {"owner": "ops team"})
     assert labels["owner"] == "ops team"
-    listed = {i.ref: i for i in await w1.images()}
+    listed = {i.ref: i for i in await CtrImageBackend(w1).list_images()}
     assert listed["docker.io/library/redis:7"].labels["owner"] == "ops team"

@@ -35,7 +35,8 @@ from backends.errors import (
 from backends.fleet import HostOutcome, run_on_fleet
 from backends.k0s.host import K0sHost
 from backends.models import K0sStatus, SysinfoReport
-from backends.transport.ssh.transport import SSHSettings, SSHTransport
+from backends.transport.ssh.settings import SSHSettings
+from backends.transport.ssh.transport import SSHTransport
 from tests.fixtures.sshd import SshdFactory, SshServer, free_port
 from tests.test_backups import make_archive
 

@@ -312,7 +312,7 @@ async def test_apply_writes_new_text_and_keeps_a_backup(config_file: Path) -> No
     transport = LocalTransport()
     try:
         backup = await apply_kube_proxy_change(transport, str(config_file), new,
-                                               sudo=False, readonly=False, now=t)
+                                               sudo=False, now=t)
         assert backup == f"{config_file}.20261127T030405.bak"
         assert Path(backup).read_text() == K0S_YAML
         assert stat.S_IMODE(os.stat(backup).st_mode) == 0o640
@@ -321,7 +321,7 @@ async def test_apply_writes_new_text_and_keeps_a_backup(config_file: Path) -> No
         # the same second again: the first backup is never overwritten
         newer = set_kube_proxy(new, mode="iptables", k0s_version=V130)
         second = await apply_kube_proxy_change(transport, str(config_file), newer,
-                                               sudo=False, readonly=False, now=t)
+                                               sudo=False, now=t)
         assert second == f"{config_file}.20261127T030405.1.bak"
         assert Path(backup).read_text() == K0S_YAML and Path(second).read_text() == new
         assert config_file.read_text() == newer
@@ -336,8 +336,7 @@ async def test_apply_without_previous_file_returns_no_backup(tmp_path: Path) -> 
     new = set_kube_proxy("", mode="ipvs", k0s_version=V130)
     transport = LocalTransport()
     try:
-        assert await apply_kube_proxy_change(transport, str(path), new, sudo=False,
-                                             readonly=False) == ""
+        assert await apply_kube_proxy_change(transport, str(path), new, sudo=False) == ""
     finally:
         await transport.close()
     assert path.read_text() == new
@@ -362,15 +361,27 @@ async def test_readonly_is_refused_before_any_io(config_file: Path) -> None:
             self.calls.append("write_file_atomic")
             return await super().write_file_atomic(path, data, **kw)
 
+    from backends.hosts.spec import HostSpec, Inventory
+    from backends.k0s.backups import BackupCatalog
+    from backends.k0s.host import K0sHost
+    from backends.session.audit import AuditLog
+    from backends.session.config import KubeProxyPlan
+    from backends.session.session import ClusterSession
+
     transport = Recording()
+    spec = HostSpec(name="ctrl-1", config_path=str(config_file))
+    session = ClusterSession(Inventory("t", [spec]), [K0sHost(spec, transport)], readonly=True,
+                             audit=AuditLog(config_file.parent.parent / "audit.log"),
+                             catalog=BackupCatalog(config_file.parent.parent / "b"))
     new = set_kube_proxy(K0S_YAML, mode="ipvs", k0s_version=V130)
+    plan = KubeProxyPlan(host="ctrl-1", path=str(config_file), old="iptables", new="ipvs", mode="ipvs",
+                         disabled=False, new_text=new)
     try:
         with pytest.raises(ReadOnlyRefused) as ei:
-            await apply_kube_proxy_change(transport, str(config_file), new, sudo=False,
-                                          readonly=True)
+            await session.config.apply_kube_proxy(plan)
     finally:
         await transport.close()
-    assert "read-only" in str(ei.value) and str(config_file) in str(ei.value)
+    assert "read-only" in str(ei.value) and "kube-proxy ipvs" in str(ei.value)
     assert transport.calls == []
     assert config_file.read_text() == K0S_YAML
     assert [p.name for p in config_file.parent.iterdir()] == ["k0s.yaml"]
@@ -383,7 +394,7 @@ async def test_invalid_new_text_is_refused_before_writing(config_file: Path) -> 
     try:
         with pytest.raises(ValidationError):
             await apply_kube_proxy_change(transport, str(config_file), "kind: Cluster\n",
-                                          sudo=False, readonly=False)
+                                          sudo=False)
     finally:
         await transport.close()
     assert config_file.read_text() == K0S_YAML
@@ -410,8 +421,7 @@ async def test_crash_between_write_and_rename_leaves_the_old_file(
     transport = LocalTransport()
     try:
         with pytest.raises(OSError, match="simulated crash"):
-            await apply_kube_proxy_change(transport, str(config_file), new, sudo=False,
-                                          readonly=False)
+            await apply_kube_proxy_change(transport, str(config_file), new, sudo=False)
     finally:
         await transport.close()
     assert seen == [new]
@@ -432,8 +442,7 @@ async def test_apply_over_real_ssh(config_file: Path, sshd_server) -> None:
     new = set_kube_proxy(K0S_YAML, disabled=True, k0s_version=V130)
     transport = SSHTransport(sshd_server.host_spec("ssh-ctrl"), sshd_server.settings())
     try:
-        backup = await apply_kube_proxy_change(transport, str(config_file), new, sudo=False,
-                                               readonly=False, now=t)
+        backup = await apply_kube_proxy_change(transport, str(config_file), new, sudo=False, now=t)
         read_back = (await transport.read_file(str(config_file))).decode()
     finally:
         await transport.close()
@@ -479,7 +488,7 @@ def test_ipvs_warning_on_parsed_k0s_sysinfo(sh: str, verdict: str, lacking: bool
 
 
 async def test_read_host_config_and_apply_to_host(tmp_path: Path, config_file: Path) -> None:
-    """The K0sHost conveniences: version + file read, then a write that honours --readonly."""
+    """The K0sHost conveniences: version + file read, then the write."""
     from backends.hosts.spec import HostSpec
     from backends.k0s.host import K0sHost
     from backends.transport.local import LocalTransport
@@ -496,10 +505,6 @@ async def test_read_host_config_and_apply_to_host(tmp_path: Path, config_file: P
         assert hc.summary is not None and hc.summary.network_provider == "calico"
         assert "nftables" in allowed_modes(hc.k0s_version)
         new = set_kube_proxy(hc.text, mode="nftables", k0s_version=hc.k0s_version)
-
-        with pytest.raises(ReadOnlyRefused):
-            await apply_to_host(K0sHost(spec, transport, readonly=True), new)
-        assert config_file.read_text() == K0S_YAML
 
         backup = await apply_to_host(K0sHost(spec, transport), new)
         assert Path(backup).read_text() == K0S_YAML
@@ -531,9 +536,6 @@ async def test_mode_change_on_the_demo_cluster() -> None:
     assert hc.error == "" and hc.exists and hc.summary is not None and hc.k0s_version
     assert hc.summary.kube_proxy.mode == "iptables"
     new = set_kube_proxy(hc.text, mode="ipvs", k0s_version=hc.k0s_version)
-    with pytest.raises(ReadOnlyRefused):
-        await apply_to_host(K0sHost(spec, transport, readonly=True), new)
-    assert (await transport.read_file(spec.config_path)).decode() == hc.text
     t = datetime(2026, 11, 27, 3, 4, 5, tzinfo=UTC)
     backup = await apply_to_host(K0sHost(spec, transport), new, now=t)
     assert backup == f"{spec.config_path}.20261127T030405.bak"

@@ -141,11 +141,11 @@ def test_sudo_password_required_for_unprivileged_console(sudo_user):
     # use Debian's python3.
     work = Path(tempfile.mkdtemp(prefix="k0s-sudo-probe-"))
     try:
-        pkg = work / "backends"
-        pkg.mkdir()
         src = Path(__file__).resolve().parent.parent / "backends"
-        for name in ("__init__.py", "errors.py", "transport.py", "streamio.py", "local.py"):
-            shutil.copy(src / name, pkg / name)
+        for name in ("__init__.py", "errors.py", "transport/__init__.py", "transport/base.py",
+                     "transport/streamio.py", "transport/local.py"):
+            (work / "backends" / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src / name, work / "backends" / name)
         (work / "probe.py").write_text(PROBE)
         for p in [work, *work.rglob("*")]:
             p.chmod(0o755 if p.is_dir() else 0o644)

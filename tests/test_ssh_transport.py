@@ -27,9 +27,10 @@ from backends.errors import (
 )
 from backends.fleet import run_on_fleet
 from backends.hosts.spec import HostSpec, SSHTarget
-from backends.transport.ssh.knownhosts import fetch_host_key, host_key_spec, trust_host_key
+from backends.transport.ssh.trust import fetch_host_key, host_key_spec, trust_host_key
 from backends.transport.local import LocalTransport
-from backends.transport.ssh.transport import SSHSettings, SSHTransport
+from backends.transport.ssh.settings import SSHSettings
+from backends.transport.ssh.transport import SSHTransport
 from tests.files import sha256
 
 
@@ -485,11 +486,11 @@ def test_make_transport_picks_the_kind(sshd_server):
 
 
 async def test_make_transport_delegates_demo_hosts():
-    from backends.demo import DemoCluster, demo_inventory
+    from backends.demo import DemoCluster, demo_inventory, demo_transports
 
     cluster = DemoCluster()
     spec = demo_inventory(cluster).hosts[0]
-    t = make_transport(spec, None, demo=cluster)
+    t = make_transport(spec, None, simulated=demo_transports(cluster))
     assert t.info.kind == "demo" and t.host == spec.name
     assert (await t.run(["k0s", "version"])).ok
     with pytest.raises(BackendError, match="no demo cluster"):

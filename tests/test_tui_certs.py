@@ -14,7 +14,7 @@ from rich.text import Text
 
 from backends.k0s.certs import CertInfo
 from backends.session.session import ClusterSession
-from backends.demo import DemoCluster, demo_inventory
+from backends.demo import DemoCluster, demo_inventory, demo_transports
 from tui.app import K0sTuiApp
 from tui.panes.certs import CertsPane, split_key, status_of
 from tui.screens.modals import ConfirmScreen, TextScreen
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.timeout(60)
 
 def make_app(*, readonly: bool = False) -> K0sTuiApp:
     demo = DemoCluster(clock=lambda: FROZEN)
-    session = ClusterSession.open(demo_inventory(demo), demo=demo, readonly=readonly, clock=lambda: FROZEN)
+    session = ClusterSession.open(demo_inventory(demo), simulated=demo_transports(demo), readonly=readonly, clock=lambda: FROZEN)
     return K0sTuiApp(session, refresh=0, clock=lambda: FROZEN, start_pane="certs")
 
 
@@ -42,7 +42,7 @@ def cell_color(table, key: str, column: str) -> str | None:
 
 def expiring_controller(app: K0sTuiApp) -> str:
     """The controller whose nearest expiry is soonest (the demo's 360-day-old one)."""
-    host, _ = app.session.nearest_cert_expiry()  # type: ignore[misc]
+    host, _ = app.session.certs.nearest()  # type: ignore[misc]
     return host
 
 
@@ -53,10 +53,10 @@ async def test_fleet_table_sorted_with_severities_and_header(xdg):
         pane = certs_pane(app)
         table = pane.primary_table()
         controllers = app.session.controllers()
-        assert set(app.session.certs) == set(controllers)
+        assert set(app.session.certs.scanned_hosts()) == set(controllers)
         hosts_in_table = {split_key(k)[0] for k in table.keys}
         assert hosts_in_table == set(controllers)  # workers have no PKI: not scanned
-        total = sum(len(v) for v in app.session.certs.values())
+        total = sum(len(app.session.certs.of(h)) for h in app.session.certs.scanned_hosts())
         assert table.row_count == total > 3 * 5
 
         # Sorted by expiry: the expiring controller's leaves on top, in non-decreasing order.
@@ -114,8 +114,8 @@ async def test_renew_restarts_k0s_and_shows_new_dates(xdg):
         pane = certs_pane(app)
         table = pane.primary_table()
         bad = expiring_controller(app)
-        old_after = app.session.cert_expiry[bad]
-        pid_before = app.session.nodes[bad].status.pid  # type: ignore[union-attr]
+        old_after = app.session.certs.expiry_of(bad)
+        pid_before = app.session.nodes.snapshot_of(bad).status.pid  # type: ignore[union-attr]
         leaf = next(k for k in table.visible_keys() if split_key(k)[0] == bad and table.cell_text(k, "ca") == "")
         table.select_key(leaf)
         await pilot.press("r")
@@ -125,10 +125,10 @@ async def test_renew_restarts_k0s_and_shows_new_dates(xdg):
         await pilot.click("#confirm")
         await settle(app, pilot)
 
-        new_after = app.session.cert_expiry[bad]
+        new_after = app.session.certs.expiry_of(bad)
         assert new_after is not None and old_after is not None and new_after > old_after
         assert (new_after - FROZEN).days >= 364  # re-issued for a year from the restart
-        assert app.session.nodes[bad].status.pid != pid_before  # type: ignore[union-attr]
+        assert app.session.nodes.snapshot_of(bad).status.pid != pid_before  # type: ignore[union-attr]
         # The table shows the new dates: no error row left for that host's leaves.
         for k in table.keys:
             if split_key(k)[0] == bad and table.cell_text(k, "ca") == "":
@@ -146,13 +146,13 @@ async def test_renew_cancelled_changes_nothing(xdg):
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(app, pilot)
         bad = expiring_controller(app)
-        before = app.session.cert_expiry[bad]
+        before = app.session.certs.expiry_of(bad)
         await pilot.press("r")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("escape")
         await settle(app, pilot)
-        assert app.session.cert_expiry[bad] == before
+        assert app.session.certs.expiry_of(bad) == before
         assert not [r for r in audit(xdg) if "renew" in r["operation"]]
 
 
@@ -167,13 +167,13 @@ async def test_readonly_hides_and_refuses_renew(xdg):
         await settle(app, pilot)
         assert not isinstance(app.screen, ConfirmScreen)
         bad = expiring_controller(app)
-        before = app.session.cert_expiry[bad]
+        before = app.session.certs.expiry_of(bad)
         # The backend refuses too (and audits the refusal).
         from backends.errors import ReadOnlyRefused
 
         with pytest.raises(ReadOnlyRefused):
-            await app.session.renew_certs(bad)
-        assert app.session.cert_expiry[bad] == before
+            await app.session.certs.renew(bad)
+        assert app.session.certs.expiry_of(bad) == before
         recs = audit(xdg)
         assert recs and recs[-1]["result"] == "error" and "refused" in recs[-1]["error"]
 
@@ -186,13 +186,13 @@ async def test_unreadable_and_not_yet_valid_rows(xdg):
         pane = certs_pane(app)
         table = pane.primary_table()
         host = app.session.controllers()[0]
-        good = app.session.certs[host][0]
+        good = app.session.certs.of(host)[0]
         skewed = CertInfo(host=host, path="/var/lib/k0s/pki/future.crt", subject_cn="future",
                           issuer_cn="kubernetes-ca", not_before=datetime(2027, 1, 1, tzinfo=timezone.utc),
                           not_after=datetime(2028, 1, 1, tzinfo=timezone.utc), key_type="EC", key_size=256)
         garbage = CertInfo(host=host, path="/var/lib/k0s/pki/garbage.crt", error="not a PEM or DER certificate")
-        app.session.certs[host] = [good, skewed, garbage]
-        app.session.cert_times[host] = datetime(2026, 11, 27, 12, 1, tzinfo=timezone.utc)
+        app.session.certs._certs[host] = [good, skewed, garbage]  # a scan that found these
+        app.session.certs._times[host] = datetime(2026, 11, 27, 12, 1, tzinfo=timezone.utc)
         pane.sync()
         await pilot.pause()
         gk = f"{host}\x1f/var/lib/k0s/pki/garbage.crt"
@@ -209,7 +209,7 @@ async def test_unreadable_and_not_yet_valid_rows(xdg):
 
 async def test_certs_command_and_palette_reach_the_pane(xdg):
     demo = DemoCluster(clock=lambda: FROZEN)
-    session = ClusterSession.open(demo_inventory(demo), demo=demo, clock=lambda: FROZEN)
+    session = ClusterSession.open(demo_inventory(demo), simulated=demo_transports(demo), clock=lambda: FROZEN)
     app = K0sTuiApp(session, refresh=0, clock=lambda: FROZEN, scan_certs=False)
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(app, pilot)
@@ -217,7 +217,7 @@ async def test_certs_command_and_palette_reach_the_pane(xdg):
         await settle(app, pilot)
         assert app.active_pane.pane_id == "certs"
         # Shown without a start-up scan: the pane scanned the controllers itself.
-        assert set(app.session.certs) == set(app.session.controllers())
+        assert set(app.session.certs.scanned_hosts()) == set(app.session.controllers())
         assert certs_pane(app).primary_table().row_count > 0
         from tui.commands import K0sCommands
 

@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.widgets import OptionList
 
 from backends.session.session import ClusterSession
-from backends.demo import DemoCluster, demo_inventory
+from backends.demo import DemoCluster, demo_inventory, demo_transports
 from backends.errors import ReadOnlyRefused, ValidationError
 from tui.app import K0sTuiApp
 from tui.panes.config import ChoiceScreen, ConfigPane
@@ -31,7 +31,7 @@ def make_app(*, readonly: bool = False, start_pane: str = "config",
     demo = DemoCluster(clock=lambda: FROZEN)
     if old_controller:
         demo.node(old_controller).version = "v1.30.4+k0s.0"  # before nftables (k0s 1.31)
-    session = ClusterSession.open(demo_inventory(demo), demo=demo, readonly=readonly, clock=lambda: FROZEN)
+    session = ClusterSession.open(demo_inventory(demo), simulated=demo_transports(demo), readonly=readonly, clock=lambda: FROZEN)
     app = K0sTuiApp(session, refresh=0, clock=lambda: FROZEN, start_pane=start_pane, scan_certs=False)
     return app, demo
 
@@ -124,10 +124,10 @@ async def test_mode_change_writes_backup_and_offers_restart(xdg):
         # Then a restart is offered; accepting restarts k0s (new pid), audited as a restart.
         offer = app.screen
         assert isinstance(offer, ConfirmScreen) and offer.targets == [host]
-        pid = app.session.nodes[host].status.pid  # type: ignore[union-attr]
+        pid = app.session.nodes.snapshot_of(host).status.pid  # type: ignore[union-attr]
         await pilot.click("#confirm")
         await settle(app, pilot)
-        assert app.session.nodes[host].status.pid != pid  # type: ignore[union-attr]
+        assert app.session.nodes.snapshot_of(host).status.pid != pid  # type: ignore[union-attr]
         assert audit(xdg)[-1]["operation"] == "restart"
 
 
@@ -180,12 +180,12 @@ async def test_unsupported_modes_not_offered_and_refused(xdg):
         # The backend refuses what the UI does not offer, naming the allowed modes; no write.
         before = host_file(demo, old)
         with pytest.raises(ValidationError, match="allowed modes are iptables, ipvs, userspace"):
-            await app.session.plan_kube_proxy(old, mode="nftables")
+            await app.session.config.plan_kube_proxy(old, mode="nftables")
         with pytest.raises(ValidationError, match="allowed modes"):
-            await app.session.plan_kube_proxy(old, mode="bogus")
+            await app.session.config.plan_kube_proxy(old, mode="bogus")
         assert host_file(demo, old) == before
         # userspace is offered but carries its caveat (gone since Kubernetes 1.26).
-        plan = await app.session.plan_kube_proxy(old, mode="userspace")
+        plan = await app.session.config.plan_kube_proxy(old, mode="userspace")
         assert any("userspace" in w for w in plan.warnings)
 
 
@@ -201,9 +201,9 @@ async def test_readonly_hides_edit_and_backend_refuses(xdg):
         await settle(app, pilot)
         assert not isinstance(app.screen, (ChoiceScreen, ConfirmScreen))
         before = host_file(demo, host)
-        plan = await app.session.plan_kube_proxy(host, mode="nftables")  # planning reads only
+        plan = await app.session.config.plan_kube_proxy(host, mode="nftables")  # planning reads only
         with pytest.raises(ReadOnlyRefused):
-            await app.session.apply_kube_proxy(plan)
+            await app.session.config.apply_kube_proxy(plan)
         assert host_file(demo, host) == before and backups_on(demo, host) == []
         recs = audit(xdg)
         assert recs[-1]["result"] == "error" and "refused" in recs[-1]["error"]
@@ -216,7 +216,7 @@ async def test_nodes_version_columns_highlight_mismatch(xdg):
         nodes = app.nodes_pane
         table = nodes.primary_table()
         # The demo runs one worker on an older k0s: its version cell is in the warning colour.
-        odd = app.session.version_mismatches()["k0s"]
+        odd = app.session.nodes.version_mismatches()["k0s"]
         assert len(odd) == 1
         (old,) = odd
         warn = (theme_color(app, "warning") or "").lower()

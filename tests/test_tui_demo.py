@@ -12,7 +12,7 @@ import pytest
 from textual.widgets import Button, Input, Select, Static, Tree
 
 from backends.session.session import ClusterSession
-from backends.demo import DemoCluster, demo_inventory
+from backends.demo import DemoCluster, demo_inventory, demo_transports
 from backends.k0s.host import ServiceState
 from tui.app import K0sTuiApp
 from tui.screens.modals import ConfirmScreen, InputScreen, TextScreen
@@ -24,12 +24,13 @@ pytestmark = pytest.mark.timeout(120)
 
 def make_app(*, readonly: bool = False) -> K0sTuiApp:
     demo = DemoCluster(clock=lambda: FROZEN, pull_duration=0.3)
-    session = ClusterSession.open(demo_inventory(demo), demo=demo, readonly=readonly, clock=lambda: FROZEN)
+    session = ClusterSession.open(demo_inventory(demo), simulated=demo_transports(demo), readonly=readonly, clock=lambda: FROZEN)
     return K0sTuiApp(session, refresh=0, clock=lambda: FROZEN)
 
 
 def running_worker(app: K0sTuiApp) -> str:
-    for name, snap in app.session.nodes.items():
+    for snap in app.session.nodes.snapshots():
+        name = snap.name
         if snap.state is ServiceState.RUNNING and not app.session.spec(name).is_controller:
             return name
     raise AssertionError("no running worker in the demo")
@@ -45,11 +46,11 @@ async def test_nodes_pane_fills_in_and_header(xdg):
         states = {k: table.cell_text(k, "state") for k in table.keys}
         assert "connecting…" not in states.values()
         assert "running" in states.values()
-        c = app.session.counts()
+        c = app.session.nodes.counts()
         header = str(app.header_widget.content)
         assert app.session.name in header
-        assert f"hosts {c['reachable']}/{c['total']}" in header
-        assert f"controllers {c['controllers_running']}/{c['controllers']} up" in header
+        assert f"hosts {c.reachable}/{c.total}" in header
+        assert f"controllers {c.controllers_running}/{c.controllers} up" in header
         assert "sysinfo" in header and "certs" in header
         ctl = app.session.controllers()[0]
         assert table.cell_text(ctl, "version").startswith("v1.")
@@ -185,12 +186,12 @@ async def test_sysinfo_matrix_tree_and_rerun(xdg):
                 labels.append(str(n.label))
                 stack.extend(n.children)
             assert any("REJECTED" in lab for lab in labels)
-        before = app.session.sysinfo_cache[app.session.host_names[0]]
+        before = app.session.sysinfo.result(app.session.host_names[0])
         table.select_key(app.session.host_names[0])
         await pilot.press("r")
         await settle(app, pilot)
-        assert app.session.sysinfo_cache[app.session.host_names[0]] is not before
-        assert app.session.sysinfo_verdict() in ("warning", "rejected")
+        assert app.session.sysinfo.result(app.session.host_names[0]) is not before
+        assert app.session.sysinfo.verdict() in ("warning", "rejected")
 
 
 async def test_backup_verify_retention_delete(xdg):
@@ -204,7 +205,7 @@ async def test_backup_verify_retention_delete(xdg):
         op = list(app.activity.operations.values())[-1]
         assert op.state == "done", op.errors
         assert sum(op.updates.values()) >= 2
-        entries = app.session.backups()
+        entries = app.session.backups.list()
         assert len(entries) == 1 and entries[0].verified and entries[0].sha256
         table = app.backups_pane.primary_table()
         assert table.cell_text(entries[0].file, "verified") == "yes"
@@ -216,7 +217,7 @@ async def test_backup_verify_retention_delete(xdg):
         # A second backup (a distinct file, never overwriting), then retention keep 1.
         await pilot.press("b")
         await settle(app, pilot)
-        assert len(app.session.backups()) == 2
+        assert len(app.session.backups.list()) == 2
         await pilot.press("n")
         await pilot.pause()
         app.screen.query_one("#value", Input).value = "1"
@@ -225,14 +226,14 @@ async def test_backup_verify_retention_delete(xdg):
         assert isinstance(app.screen, ConfirmScreen) and len(app.screen.targets) == 1
         await pilot.click("#confirm")
         await settle(app, pilot)
-        assert len(app.session.backups()) == 1
+        assert len(app.session.backups.list()) == 1
         # Delete with confirmation.
         await pilot.press("d")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.click("#confirm")
         await settle(app, pilot)
-        assert app.session.backups() == [] and table.row_count == 0
+        assert app.session.backups.list() == [] and table.row_count == 0
         ops = [r["operation"] for r in audit(xdg)]
         assert ops == ["backup", "verify backup", "backup", "backup retention", "delete backup"]
 
@@ -244,7 +245,7 @@ async def test_restore_refused_while_running_then_done_after_stop(xdg):
         await pilot.press("4")
         await pilot.press("b")
         await settle(app, pilot)
-        [entry] = app.session.backups()
+        [entry] = app.session.backups.list()
         target = app.session.controllers()[0]
         await pilot.press("o")
         await settle(app, pilot)
@@ -260,11 +261,11 @@ async def test_restore_refused_while_running_then_done_after_stop(xdg):
         await pilot.press("escape")
         await pilot.pause()
         # The backend refuses too, and says why.
-        op = app.restore(entry, target)
+        op = app.backups_pane.restore(entry, target)
         await settle(app, pilot)
         assert op.state == "failed" and "stop it first" in op.errors[target]
         # Stop k0s on the target, then restore through the screen.
-        app.service("stop", [target])
+        app.nodes_pane.service("stop", [target])
         await settle(app, pilot)
         await pilot.press("o")
         await settle(app, pilot)
@@ -345,8 +346,8 @@ async def test_readonly_demo_hides_all_mutations(xdg):
                               "backups.retention", "backups.verify"}
         await pilot.press("b")
         await settle(app, pilot)
-        assert app.session.backups() == []
-        op = app.pull("docker.io/library/redis:7.4", app.session.host_names[:1])
+        assert app.session.backups.list() == []
+        op = app.images_pane.pull("docker.io/library/redis:7.4", app.session.host_names[:1])
         await settle(app, pilot)
         assert op.state == "refused"
         assert "READ-ONLY" in str(app.header_widget.content).upper()

@@ -19,7 +19,7 @@ from backends.session.session import ClusterSession
 from backends.demo import DemoCluster, write_standin
 from backends.errors import HostKeyChanged
 from backends.hosts.spec import Inventory
-from backends.transport.ssh.transport import default_app_known_hosts
+from backends.transport.ssh.settings import default_app_known_hosts
 from tui.app import K0sTuiApp
 from tui.panes.nodes import HOST_KEY_MESSAGES
 from tui.screens.modals import HostKeyScreen, TextScreen
@@ -61,8 +61,10 @@ def make_app(server, xdg: Path, **settings) -> tuple[K0sTuiApp, ClusterSession, 
 
 
 def audit_records(xdg: Path) -> list[dict]:
+    """Each action's outcome record (the gate's "intent" records left out)."""
     path = xdg / "audit.log"
-    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+    records = [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+    return [r for r in records if r["result"] != "intent"]
 
 
 async def settle(app, pilot) -> None:
@@ -108,7 +110,7 @@ async def test_unknown_key_reviewed_cancelled_then_trusted(demo_server, xdg):
         assert lines == [f"[127.0.0.1]:{demo_server.port} {demo_server.host_key_line}"]
         assert table.cell_text(NODE, "state") == "running"
         assert table.cell_text(NODE, "message") == ""
-        assert session.nodes[NODE].version  # answered by the stand-in over SSH
+        assert session.nodes.snapshot_of(NODE).version  # answered by the stand-in over SSH
         [rec] = [r for r in audit_records(xdg) if r["operation"] == "trust-host-key"]
         assert rec["hosts"] == [NODE] and rec["result"] == "ok"
         assert rec["details"]["fingerprint"] == demo_server.fingerprint
@@ -151,9 +153,9 @@ async def test_changed_key_is_explained_never_trusted(demo_server, xdg):
 
         # Even asked directly, the backend refuses, writes nothing, and audits the refusal.
         with pytest.raises(HostKeyChanged):
-            await session.host_key_to_trust(NODE)
+            await session.hostkeys.to_trust(NODE)
         with pytest.raises(HostKeyChanged):
-            await session.trust_host_key(NODE, demo_server.host_key_line)
+            await session.hostkeys.trust(NODE, demo_server.host_key_line)
         assert app_kh.read_bytes() == before
         [rec] = [r for r in audit_records(xdg) if r["operation"] == "trust-host-key"]
         assert rec["result"] == "error" and rec["details"]["fingerprint"] == demo_server.fingerprint
@@ -172,11 +174,12 @@ async def test_unknown_bastion_key_is_the_one_reviewed(sshd_factory, xdg):
         session = ClusterSession.open(Inventory("jump", [spec]), settings=settings,
                                       audit_path=xdg / "audit.log", backup_dir=xdg / "backups")
         try:
-            key_spec, key_type, fp, line = await session.host_key_to_trust("behind")
+            review = await session.hostkeys.to_trust("behind")
+            key_spec, key_type, fp, line = review.spec, review.key_type, review.fingerprint, review.public_key_line
             assert key_spec.ssh.port == bastion.port and fp == bastion.fingerprint and key_type == "ssh-ed25519"
-            await session.trust_host_key("behind", line, key_spec)
+            await session.hostkeys.trust("behind", line, key_spec)
             assert app_kh.read_text().splitlines() == [f"[127.0.0.1]:{bastion.port} {bastion.host_key_line}"]
-            review = await session.host_key_review("behind")  # now about the target: already known
+            review = await session.hostkeys.review("behind")  # now about the target: already known
             assert review.spec.ssh.port == target.port and review.trusted and not review.changed
             result = await session.host("behind").transport.run(["echo", "through"])
             assert result.stdout == b"through\n"

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from textual.widgets import Button, Static
+from textual.worker import Worker
 
 from backends.session.audit import AuditLog
 from backends.k0s.backups import BackupCatalog
@@ -16,6 +17,7 @@ from backends.k0s.host import K0sHost
 from backends.transport.local import LocalTransport
 from tests.k0s_scripts import prepend_path, write_old_k0s
 from tui.app import K0sTuiApp
+from tui.console import WorkerKey
 from tui.screens.modals import ConfirmScreen, TextScreen
 
 FROZEN = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
@@ -67,7 +69,7 @@ async def test_readonly_hides_bindings_and_backend_refuses(tmp_path, monkeypatch
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
         # Even when called directly, the backend refuses and the refusal is visible.
-        op = app.service("stop", ["local-1"])
+        op = app.nodes_pane.service("stop", ["local-1"])
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert op.state == "refused" and "read-only" in op.errors["local-1"]
@@ -104,13 +106,16 @@ async def test_refresh_of_a_busy_host_is_skipped_not_queued(tmp_path, monkeypatc
     async with app.run_test(size=(100, 30)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
-        first = app.spawn("images|local-1|", app._refresh_images("local-1"))
-        again = app._start_once("images|local-1|", app._refresh_images("local-1"))
-        assert first is not None and again is None  # the second request was dropped
+        key = WorkerKey("images", "local-1")
+        pane = app.images_pane
+        first = app.spawn(key, pane._reload("local-1"))
+        again = app.start_once(key, pane._reload("local-1"))
+        assert isinstance(first, Worker) and again is None  # the second request was dropped
+        assert app.worker_running(key)
         await app.workers.wait_for_complete()
         await pilot.pause()
-        later = app._start_once("images|local-1|", app._refresh_images("local-1"))
-        assert later is not None  # once the first finished, the next refresh runs
+        later = app.start_once(key, pane._reload("local-1"))
+        assert isinstance(later, Worker)  # once the first finished, the next refresh runs
         await app.workers.wait_for_complete()
         # The stand-in has no `ctr`: the error is shown on the pane, the app keeps running.
-        assert "local-1" in app.images_pane.errors and app.is_running
+        assert "local-1" in pane.errors and app.is_running

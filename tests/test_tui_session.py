@@ -10,8 +10,8 @@ import pytest
 
 from backends.session.audit import AuditLog
 from backends.k0s.backups import BackupCatalog
-from backends.session.session import ClusterSession, format_summary, summary
-from backends.errors import ReadOnlyRefused
+from backends.session.session import ClusterSession
+from backends.errors import AuditUnavailable, ReadOnlyRefused
 from backends.hosts.spec import HostSpec, Inventory
 from backends.k0s.host import K0sHost, ServiceState
 from backends.transport.local import LocalTransport
@@ -33,25 +33,87 @@ def audit_lines(tmp_path: Path) -> list[dict]:
     return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
 
 
+class CountingTransport(LocalTransport):
+    """This machine, counting every command and stream it is asked for (to prove none was)."""
+
+    def __init__(self, host: str) -> None:
+        super().__init__(host)
+        self.calls: list[tuple[str, ...]] = []
+
+    async def run(self, argv, **kwargs):
+        self.calls.append(tuple(argv))
+        return await super().run(argv, **kwargs)
+
+    async def run_streaming(self, argv, *args, **kwargs):
+        self.calls.append(tuple(argv))
+        return await super().run_streaming(argv, *args, **kwargs)
+
+    async def stream_stdout_to_file(self, argv, *args, **kwargs):
+        self.calls.append(tuple(argv))
+        return await super().stream_stdout_to_file(argv, *args, **kwargs)
+
+
+def counting_session(tmp_path: Path, bindir: Path, *, readonly: bool = False,
+                     audit_path: Path | None = None) -> tuple[ClusterSession, CountingTransport]:
+    spec = HostSpec("local-1", role="controller+worker", k0s_binary=str(bindir / "k0s"))
+    transport = CountingTransport("local-1")
+    s = ClusterSession(Inventory("stand-in", [spec]), [K0sHost(spec, transport)], readonly=readonly,
+                       audit=AuditLog(audit_path or tmp_path / "audit.log", user="tester"),
+                       catalog=BackupCatalog(tmp_path / "backups"), clock=lambda: FROZEN)
+    return s, transport
+
+
 async def test_readonly_refuses_before_any_io_and_audits(tmp_path, monkeypatch):
     bindir = tmp_path / "bin"
     log = write_old_k0s(bindir)
     prepend_path(monkeypatch, bindir)
-    s = make_session(tmp_path, bindir, readonly=True)
-    assert s.host("local-1").readonly  # the adapter refuses too
-    for call in (lambda: s.service("stop", ["local-1"]), lambda: s.pull(["local-1"], "busybox:1"),
-                 lambda: s.remove_image(["local-1"], "busybox:1"), lambda: s.backup_now()):
+    s, transport = counting_session(tmp_path, bindir, readonly=True)
+    for call in (lambda: s.nodes.service("stop", ["local-1"]), lambda: s.images.pull(["local-1"], "busybox:1"),
+                 lambda: s.images.remove(["local-1"], "busybox:1"), lambda: s.backups.backup_now(),
+                 lambda: s.backups.apply_retention(1), lambda: s.images.label("local-1", "busybox:1", {"a": "b"})):
         with pytest.raises(ReadOnlyRefused):
             await call()
-    with pytest.raises(ReadOnlyRefused):
-        await s.host("local-1").stop()
-    with pytest.raises(ReadOnlyRefused):
-        s.apply_retention(1)
-    assert not log.exists() or "stop" not in log.read_text()
+    assert transport.calls == []  # refused before any command reached the host
+    assert not log.exists()  # the stand-in k0s was never started
     records = audit_lines(tmp_path)
-    assert [r["operation"] for r in records] == ["stop", "pull busybox:1", "remove busybox:1", "backup",
-                                                  "backup retention"]
+    assert [r["operation"] for r in records] == ["stop", "pull image", "remove image", "backup",
+                                                  "backup retention", "label image"]
     assert all(r["result"] == "error" and "read-only" in r["error"] and r["user"] == "tester" for r in records)
+
+
+async def test_gate_writes_the_intent_before_the_action_and_the_result_after(tmp_path, monkeypatch):
+    bindir = tmp_path / "bin"
+    log = write_old_k0s(bindir, running=True)
+    prepend_path(monkeypatch, bindir)
+    s, _ = counting_session(tmp_path, bindir)
+    seen_when_acting: list[list[dict]] = []
+    host = s.host("local-1")
+    real_stop = host.stop
+
+    async def stop_and_look():
+        seen_when_acting.append(audit_lines(tmp_path))  # what the log held while acting
+        return await real_stop()
+
+    host.stop = stop_and_look  # type: ignore[method-assign]
+    [result] = await s.nodes.service("stop", ["local-1"])
+    assert result.ok and "stop" in log.read_text().split()
+    [during] = seen_when_acting
+    assert [(r["operation"], r["result"]) for r in during] == [("stop", "intent")]
+    assert [(r["operation"], r["result"]) for r in audit_lines(tmp_path)] == [("stop", "intent"), ("stop", "ok")]
+
+
+async def test_unwritable_audit_log_refuses_the_action_and_leaves_the_host_untouched(tmp_path, monkeypatch):
+    bindir = tmp_path / "bin"
+    log = write_old_k0s(bindir, running=True)
+    prepend_path(monkeypatch, bindir)
+    blocked = tmp_path / "audit-is-a-dir"
+    blocked.mkdir()  # opening a directory for append fails, as root too
+    s, transport = counting_session(tmp_path, bindir, audit_path=blocked)
+    with pytest.raises(AuditUnavailable, match="audit log .* cannot be written"):
+        await s.nodes.service("stop", ["local-1"])
+    with pytest.raises(AuditUnavailable):
+        await s.backups.backup_now()
+    assert transport.calls == [] and not log.exists()
 
 
 async def test_failed_start_carries_init_system_text_and_is_audited(tmp_path, monkeypatch):
@@ -59,29 +121,31 @@ async def test_failed_start_carries_init_system_text_and_is_audited(tmp_path, mo
     write_old_k0s(bindir, running=False)
     prepend_path(monkeypatch, bindir)
     s = make_session(tmp_path, bindir)
-    [result] = await s.service("start", ["local-1"])
+    [result] = await s.nodes.service("start", ["local-1"])
     assert not result.ok
     assert "service in failed state" in result.error
     assert "crashed" in result.error  # OpenRC's own words, not just an exit code
-    [rec] = audit_lines(tmp_path)
+    intent, rec = audit_lines(tmp_path)
+    assert intent["operation"] == "start" and intent["result"] == "intent"
     assert rec["operation"] == "start" and rec["hosts"] == ["local-1"] and rec["result"] == "error"
+    assert "service in failed state" in rec["error"]
     assert rec["time"] == "2026-11-27T12:00:00Z"
     # The session took a fresh snapshot after the action.
-    assert s.nodes["local-1"].state is ServiceState.STOPPED
+    assert s.nodes.snapshot_of("local-1").state is ServiceState.STOPPED
 
 
-async def test_stop_ok_and_summary(tmp_path, monkeypatch):
+async def test_stop_ok(tmp_path, monkeypatch):
     bindir = tmp_path / "bin"
     write_old_k0s(bindir, running=True)
     prepend_path(monkeypatch, bindir)
     s = make_session(tmp_path, bindir)
-    [result] = await s.service("stop", ["local-1"])
+    [result] = await s.nodes.service("stop", ["local-1"])
     assert result.ok
     assert audit_lines(tmp_path)[-1]["result"] == "ok"
-    data = await summary(s)
-    assert data["total"] == 1 and data["reachable"] == 1
-    assert data["hosts"][0]["state"] == "running" and data["hosts"][0]["version"] == "v1.21.2+k0s.0"
-    assert "local-1" in format_summary(data)
+    counts = s.nodes.counts()
+    assert (counts.total, counts.reachable) == (1, 1)
+    snap = s.nodes.snapshot_of("local-1")
+    assert snap.state is ServiceState.RUNNING and snap.version == "v1.21.2+k0s.0"
     await s.close()
 
 
@@ -90,11 +154,11 @@ async def test_refresh_skips_hosts_still_busy(tmp_path, monkeypatch):
     write_old_k0s(bindir)
     prepend_path(monkeypatch, bindir)
     s = make_session(tmp_path, bindir)
-    s._busy.add("local-1")  # a refresh of this host is still running
-    assert await s.refresh_nodes() == []
-    s._busy.clear()
-    [snap] = await s.refresh_nodes()
-    assert snap.name == "local-1" and s.busy_hosts() == set()
+    s.nodes._busy.add("local-1")  # a refresh of this host is still running
+    assert await s.nodes.refresh() == []
+    s.nodes._busy.clear()
+    [snap] = await s.nodes.refresh()
+    assert snap.name == "local-1" and s.nodes.busy_hosts() == set()
 
 
 async def test_images_say_which_path_and_why_grpc_was_refused(tmp_path, monkeypatch):
@@ -111,7 +175,7 @@ async def test_images_say_which_path_and_why_grpc_was_refused(tmp_path, monkeypa
     s = ClusterSession(Inventory("stand-in", [spec]), [K0sHost(spec, LocalTransport("local-1"))],
                        audit=AuditLog(tmp_path / "audit.log"), catalog=BackupCatalog(tmp_path / "b"),
                        clock=lambda: FROZEN)
-    data = await s.images("local-1")
+    data = await s.images.host_images("local-1")
     assert data.path.startswith("ctr (fallback: ") and "no-such.sock" in data.path
     assert any("kube-proxy" in g.primary.ref for g in data.groups)
     await s.close()
@@ -130,8 +194,8 @@ async def test_stream_images_answers_every_host_with_images_or_its_error(tmp_pat
                        catalog=BackupCatalog(tmp_path / "b"), clock=lambda: FROZEN)
     s.fleet_limit = 2
     await hosts[4].transport.close()  # this host now fails like a dropped connection
-    s._images_busy.add(inv.hosts[5].name)  # and this one is still busy from a previous refresh
-    got = {host: result async for host, result in s.stream_images()}
+    s.images._busy.add(inv.hosts[5].name)  # and this one is still busy from a previous refresh
+    got = {host: result async for host, result in s.images.stream()}
     names = [h.name for h in inv.hosts]
     assert set(got) == set(names) - {names[5]}
     assert isinstance(got[names[4]], BackendError) and got[names[4]].host == names[4]
@@ -141,4 +205,4 @@ async def test_stream_images_answers_every_host_with_images_or_its_error(tmp_pat
             assert data.host == name and any("kube-proxy" in g.primary.ref for g in data.groups), name
         else:  # the demo keeps a node stopped: its error, typed, is its answer
             assert isinstance(data, BackendError) and "not running" in data.message, name
-    assert s._images_busy == {names[5]}  # the skipped host's mark is not ours to clear
+    assert s.images._busy == {names[5]}  # the skipped host's mark is not ours to clear

@@ -35,7 +35,7 @@ def _show(key: str, *, backup: bool = False):
     async def run_before(pilot) -> None:
         await _settle(pilot)
         if backup:
-            pilot.app.backup_now()
+            pilot.app.backups_pane.backup_now()
             await _settle(pilot)
             pilot.app.activity.remove_class("-shown")
         await pilot.press(key)

@@ -17,7 +17,9 @@ async def settle(app, pilot) -> None:
         await pilot.pause()
 
 
-def audit(xdg: Path) -> list[dict]:
-    """The audit log's records under the test's XDG state dir."""
+def audit(xdg: Path, *, intents: bool = False) -> list[dict]:
+    """The audit log's records under the test's XDG state dir: each action's outcome (and,
+    with ``intents``, also the record the mutation gate writes before the action)."""
     path = xdg / "XDG_STATE_HOME" / "k0s-tui" / "audit.log"
-    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+    records = [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+    return [r for r in records if intents or r["result"] != "intent"]

@@ -116,7 +116,7 @@ def build_inventory(args: argparse.Namespace) -> tuple[Any, Any]:
 
 def ssh_settings(args: argparse.Namespace) -> Any:
     """SSHSettings with the extra known_hosts file, when given."""
-    from backends.transport.ssh.transport import SSHSettings
+    from backends.transport.ssh.settings import SSHSettings
 
     settings = SSHSettings()
     if args.known_hosts is not None:
@@ -135,7 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     from backends.session.session import ClusterSession
 
     settings = ssh_settings(args) if any(h.ssh is not None for h in inventory.hosts) else None
-    session = ClusterSession.open(inventory, settings=settings, demo=demo, sudo=args.sudo,
+    simulated = None
+    if demo is not None:
+        from backends.demo import demo_transports
+
+        simulated = demo_transports(demo)
+    session = ClusterSession.open(inventory, settings=settings, simulated=simulated, sudo=args.sudo,
                                   readonly=args.readonly or args.command is not None,
                                   backup_dir=args.backup_dir)
     if args.command is not None:

@@ -28,6 +28,7 @@ from humanize import naturalsize
 from backends.k0s.certs import CertInfo, scan_host
 from backends.errors import BackendError
 from backends.fleet import HostOutcome, run_on_fleet
+from backends.images.select import list_host_images
 from backends.k0s.host import K0sHost
 from backends.models import K0sStatus, SysinfoReport
 
@@ -45,7 +46,7 @@ HOST_TIMEOUT = 60.0
 OPERATIONS: dict[str, Callable[[K0sHost], Awaitable[Any]]] = {
     "status": lambda h: h.status(),
     "sysinfo": lambda h: h.sysinfo(),
-    "images": lambda h: h.images(),
+    "images": list_host_images,
     "certs": scan_host,
 }
 

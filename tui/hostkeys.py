@@ -12,66 +12,51 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from backends.errors import BackendError
 from backends.transport.ssh.trust import HostKeyReview, removal_argv
+from tui.console import WorkerKey
 from tui.screens.modals import HostKeyScreen, TextScreen, host_key_file
 from widgets.style import status_text
 
 if TYPE_CHECKING:
-    from tui.app import K0sTuiApp
+    from tui.panes.nodes import NodesPane
 
-def review_host_key(app: "K0sTuiApp", host: str) -> None:
+def review_host_key(pane: "NodesPane", host: str) -> None:
     """Fetch ``host``'s key in a worker, then show the trust or the changed-key screen."""
-    app.spawn(f"hostkey|{host}|", _review(app, host), group=f"hostkey:{host}")
+    pane.console.start_once(WorkerKey("hostkey", host), _review(pane, host))
 
 
-async def _review(app: "K0sTuiApp", host: str) -> None:
-    try:
-        review = await app.session.host_key_review(host)
-    except BackendError as exc:  # unreachable, not SSH…: say so, the row keeps its error
-        app.notify(exc.message, title=f"host key {host}", severity="error", markup=False)
-        return
+async def _review(pane: "NodesPane", host: str) -> None:
+    app, session = pane.app, pane.session
+    review = await session.hostkeys.review(host)  # unreachable, not SSH…: the error sink says so
     if review.changed:
-        app.push_screen(TextScreen(f"SSH host key CHANGED: {host}", changed_text(app, host, review)))
+        app.push_screen(TextScreen(f"SSH host key CHANGED: {host}", changed_text(pane, host, review)))
         return
     if review.trusted:
         app.notify(f"{review.spec.name}: key {review.fingerprint} is already trusted; reconnecting",
                    title=f"host key {host}", markup=False)
-        refresh_host(app, host)
+        pane.refresh_hosts([host])
         return
     via = host if review.spec.name != host else ""
 
     def answered(ok: bool | None) -> None:
         if ok:
-            app.spawn(f"hostkey|{host}|", _trust(app, host, review), group=f"hostkey:{host}")
+            pane.console.start_once(WorkerKey("hostkey", host), _trust(pane, host, review))
 
     app.push_screen(HostKeyScreen(review.spec.name, review.address, review.key_type, review.fingerprint,
-                                  known_hosts=str(app.session.host_key_file(host)), via=via), answered)
+                                  known_hosts=str(session.hostkeys.key_file(host)), via=via), answered)
 
 
-async def _trust(app: "K0sTuiApp", host: str, review: HostKeyReview) -> None:
-    try:
-        path = await app.session.trust_host_key(host, review.public_key_line, review.spec)
-    except BackendError as exc:
-        app.notify(exc.message, title=f"trust host key {host}", severity="error", markup=False)
-        return
-    app.notify(f"trusted {review.spec.name} ({review.fingerprint}) in {path}; reconnecting",
-               title=f"host key {host}", markup=False)
-    refresh_host(app, host)
+async def _trust(pane: "NodesPane", host: str, review: HostKeyReview) -> None:
+    path = await pane.session.hostkeys.trust(host, review.public_key_line, review.spec)
+    pane.app.notify(f"trusted {review.spec.name} ({review.fingerprint}) in {path}; reconnecting",
+                    title=f"host key {host}", markup=False)
+    pane.refresh_hosts([host])
 
 
-def refresh_host(app: "K0sTuiApp", host: str) -> None:
-    """Take a new snapshot of ``host`` now (its transport reconnects with the new key)."""
-    async def one() -> None:
-        await app.session.refresh_nodes(app.nodes_pane.show_snapshot, names=[host])
-        app.update_header()
-    app.spawn(f"nodes|{host}|", one(), group=f"nodes:{host}")
-
-
-def changed_text(app: "K0sTuiApp", host: str, review: HostKeyReview) -> Text:
+def changed_text(pane: "NodesPane", host: str, review: HostKeyReview) -> Text:
     """Why a changed key is refused, where the old key is recorded and how to remove it."""
     t = Text()
-    t.append_text(status_text(app, f"{review.spec.name} presents a DIFFERENT host key than the one on record.",
+    t.append_text(status_text(pane.app, f"{review.spec.name} presents a DIFFERENT host key than the one on record.",
                               "error", bold=True))
     t.append("\nThis is what an attacker intercepting the connection looks like; it also happens when the "
              "host was reinstalled or its SSH keys regenerated. k0s-tui never replaces a recorded key.\n\n")
@@ -85,5 +70,5 @@ def changed_text(app: "K0sTuiApp", host: str, review: HostKeyReview) -> Text:
              f"`ssh-keygen -lf {host_key_file(review.key_type)}`), then remove the old entry:\n")
     for path in review.on_record:
         t.append(f"    {shlex.join(removal_argv(review, path))}\n", style="bold")
-    t.append(f"and press {app.key_for('nodes.trust', 't')} on the row again to review and trust the new key.\n")
+    t.append(f"and press {pane.console.key_for('nodes.trust', 't')} on the row again to review and trust the new key.\n")
     return t

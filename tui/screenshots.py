@@ -25,12 +25,12 @@ def demo_app(tmp: Path, *, clock=lambda: FROZEN, refresh: float = 0.0, scan_cert
              backup_dir: Path | None = None, **demo_kwargs):
     """A K0sTuiApp on a fresh demo cluster, its catalog (default ``tmp/backups``) and audit under ``tmp``."""
     from backends.session.session import ClusterSession
-    from backends.demo import DemoCluster, demo_inventory
+    from backends.demo import DemoCluster, demo_inventory, demo_transports
     from tui.app import K0sTuiApp
 
     demo_kwargs.setdefault("clock", clock)
     demo = DemoCluster(**demo_kwargs)
-    session = ClusterSession.open(demo_inventory(demo), demo=demo, backup_dir=backup_dir or tmp / "backups",
+    session = ClusterSession.open(demo_inventory(demo), simulated=demo_transports(demo), backup_dir=backup_dir or tmp / "backups",
                                   audit_path=tmp / "audit.log", clock=clock)
     return K0sTuiApp(session, refresh=refresh, clock=clock, keymap_path=tmp / "none.toml", scan_certs=scan_certs)
 

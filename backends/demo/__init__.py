@@ -17,6 +17,7 @@ _EXPORTS = {
     "DemoTransport": "backends.demo.transport",
     "make_demo_transport": "backends.demo.transport",
     "demo_inventory": "backends.demo.transport",
+    "demo_transports": "backends.demo.transport",
     "Reply": "backends.demo.commands",
     "answer": "backends.demo.commands",
     "write_standin": "backends.demo.launcher",
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from backends.demo.cluster import DemoCluster
     from backends.demo.commands import Reply, answer
     from backends.demo.launcher import write_standin
-    from backends.demo.transport import DemoTransport, demo_inventory, make_demo_transport
+    from backends.demo.transport import DemoTransport, demo_inventory, demo_transports, make_demo_transport
 
 
 def __getattr__(name: str) -> Any:

@@ -202,6 +202,11 @@ def make_demo_transport(cluster: DemoCluster | None, spec: HostSpec) -> Transpor
     return DemoTransport(cluster, spec.demo or spec.name, host=spec.name)
 
 
+def demo_transports(cluster: DemoCluster) -> Callable[[HostSpec], Transport]:
+    """The transport factory for ``cluster``'s hosts (``make_transport(..., simulated=…)``)."""
+    return lambda spec: make_demo_transport(cluster, spec)
+
+
 def demo_inventory(cluster: DemoCluster) -> Inventory:
     """An inventory listing every node of ``cluster`` (``HostSpec.demo`` = node name, no SSH)."""
     hosts = [HostSpec(name=n.name, role=n.role, ssh=None, demo=n.name, extra={"address": n.address})

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from backends.errors import CommandFailed, K0sNotRunning, OutputParseError, ReadOnlyRefused, ValidationError
+from backends.errors import CommandFailed, K0sNotRunning, OutputParseError, ValidationError
 from backends.images.refs import validate_image_ref, validate_label
 from backends.k0s import parsers
 from backends.models import Container, Image, PullProgress
+from backends.k0s.host import K0sHost
 
-if TYPE_CHECKING:
-    from backends.k0s.host import K0sHost
 
 # ctr's words when k0s's containerd socket is absent or refuses.
 _CONTAINERD_DOWN = re.compile(r"failed to dial \S*containerd\.sock|containerd\.sock: connect:")
@@ -29,7 +27,7 @@ class CtrImageBackend:
 
     path = "ctr"
 
-    def __init__(self, host: "K0sHost", *, pull_timeout: float | None = 900.0) -> None:
+    def __init__(self, host: K0sHost, *, pull_timeout: float | None = 900.0) -> None:
         self.host = host
         self.pull_timeout = pull_timeout
 
@@ -46,10 +44,6 @@ class CtrImageBackend:
                                 result.stderr_text, result.stdout_text)
         return result
 
-    def _refuse(self, op: str) -> None:
-        if self.host.readonly:
-            raise ReadOnlyRefused(self.host.name, op)
-
     def _parse(self, what: str, fn, text: str):
         try:
             return fn(text)
@@ -63,7 +57,6 @@ class CtrImageBackend:
 
     async def pull(self, ref: str, progress: Callable[[PullProgress], None] | None = None) -> None:
         """`k0s ctr images pull REF`, progress lines parsed as they stream; judged by exit status."""
-        self._refuse(f"pull {ref}")
         validate_image_ref(ref)
         argv = self._argv("images", "pull", ref)
         seen: list[str] = []
@@ -101,7 +94,6 @@ class CtrImageBackend:
 
     async def label(self, ref: str, labels: dict[str, str]) -> dict[str, str]:
         """`k0s ctr images label REF k=v…`; returns the labels ctr reports afterwards."""
-        self._refuse(f"label {ref}")
         validate_image_ref(ref)
         if not labels:
             raise ValidationError("no labels given")
@@ -112,7 +104,6 @@ class CtrImageBackend:
 
     async def remove(self, ref: str) -> None:
         """`k0s ctr images rm REF`."""
-        self._refuse(f"remove {ref}")
         validate_image_ref(ref)
         await self._run("images", "rm", ref)
 
@@ -127,6 +118,9 @@ class CtrImageBackend:
             Container(id=cid, name=cid[:13], image=image, state=states.get(cid, "created").lower())
             for cid, image in parse_ctr_containers(listing.stdout_text)
         ]
+
+    async def close(self) -> None:
+        """Nothing to release: every call is its own `k0s ctr` process."""
 
     async def version(self) -> str:
         """The containerd server version (`k0s ctr version`)."""

@@ -6,6 +6,7 @@ from backends.images.base import ImageBackend
 from backends.images.containerd.backend import connect_grpc_backend
 from backends.images.ctr import CtrImageBackend
 from backends.k0s.host import K0sHost
+from backends.models import Image
 
 
 async def select_image_backend(host: K0sHost) -> ImageBackend:
@@ -27,3 +28,13 @@ def backend_path_label(backend: ImageBackend) -> str:
     """``grpc``, or ``ctr (fallback: <why>)`` when the gRPC path was tried and refused."""
     reason = getattr(backend, "fallback_reason", "")
     return f"{backend.path} (fallback: {reason})" if reason else backend.path
+
+
+async def list_host_images(host: K0sHost) -> list[Image]:
+    """Every image reference on ``host`` through a backend selected for this one call (closed
+    after): for one-shot callers such as the headless ``images`` verb."""
+    backend = await select_image_backend(host)
+    try:
+        return await backend.list_images()
+    finally:
+        await backend.close()

@@ -34,7 +34,6 @@ from backends.errors import (
     HostUnreachable,
     K0sNotInstalled,
     K0sNotRunning,
-    ReadOnlyRefused,
 )
 from backends.k0s.host import K0sHost
 from backends.paths import xdg_data_dir
@@ -550,8 +549,6 @@ async def restore(
     catalog: BackupCatalog | None = None,
 ) -> CommandResult:
     """Restore ``entry`` on ``host`` after checking every precondition; refuse with the reasons."""
-    if host.readonly:
-        raise ReadOnlyRefused(host.name, "restore")
     checks = await restore_preconditions(host, entry, catalog)
     failed = [c for c in checks if c.blocking and not c.ok]
     if failed:

@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -34,10 +34,9 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.x509.oid import NameOID
 
 from backends.errors import BackendError, HostUnreachable
+from backends.k0s.host import K0sHost
+from backends.transport.base import Transport
 
-if TYPE_CHECKING:  # only for annotations: backends.k0s.host is another module's work
-    from backends.k0s.host import K0sHost
-    from backends.transport.base import Transport
 
 Severity = Literal["ok", "warning", "error", "not-yet-valid"]
 

@@ -8,9 +8,9 @@ Public API (used by the Config pane and the headless CLI):
 - :func:`set_kube_proxy` — text -> new text with ``mode``/``disabled`` changed, validated.
 - :func:`ipvs_warning` — does a host's ``k0s sysinfo`` lack the IPVS kernel modules?
 - :func:`mode_warning` — caveats of a mode on a k0s version (userspace gone in Kubernetes 1.26).
-- :func:`apply_kube_proxy_change` — backup + atomic write on the host; refuses when read-only.
+- :func:`apply_kube_proxy_change` — backup + atomic write on the host (the session gates it).
 - :func:`read_host_config` / :func:`apply_to_host` — the same two steps for a ``K0sHost``
-  (its config path, sudo, read-only flag and ``k0s version``).
+  (its config path, sudo and ``k0s version``).
 
 Typical flow (Config pane)::
 
@@ -18,7 +18,7 @@ Typical flow (Config pane)::
     modes = allowed_modes(hc.k0s_version)              # offer these
     new = set_kube_proxy(hc.text, mode="ipvs", k0s_version=hc.k0s_version)  # ValidationError
     warn = ipvs_warning(await host.sysinfo())          # show before writing, when mode is ipvs
-    backup = await apply_to_host(host, new)            # ReadOnlyRefused when --readonly
+    backup = await apply_to_host(host, new)            # inside session.mutation(…)
     # then offer `host.restart()`: k0s reads k0s.yaml only at start
 
 Where modes come from: k0s accepts ``iptables`` (default), ``ipvs`` and ``userspace`` since
@@ -47,16 +47,15 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
-from backends.errors import CommandFailed, ReadOnlyRefused, ValidationError
+from backends.errors import CommandFailed, ValidationError
 from backends.models import SysinfoReport
+from backends.k0s.host import K0sHost
+from backends.transport.base import Transport
 
-if TYPE_CHECKING:
-    from backends.k0s.host import K0sHost
-    from backends.transport.base import Transport
 
 API_VERSION = "k0s.k0sproject.io/v1beta1"
 KIND = "ClusterConfig"
@@ -557,13 +556,11 @@ async def apply_kube_proxy_change(
     new_text: str,
     *,
     sudo: bool,
-    readonly: bool,
     now: datetime | None = None,
 ) -> str:
     """Write ``new_text`` (from :func:`set_kube_proxy`) to ``path`` on the host.
 
-    Order: refuse with :class:`~backends.errors.ReadOnlyRefused` when ``readonly`` (before any
-    I/O); check ``new_text`` is one YAML ClusterConfig; copy the current file to
+    Order: check ``new_text`` is one YAML ClusterConfig; copy the current file to
     ``<path>.<YYYYmmddTHHMMSS>.bak`` (UTC time of ``now``; ``cp -p`` keeps mode and owner; a
     ``.1``, ``.2``… suffix if that name is taken; on a host without ``cp`` the copy goes
     through the transport with mode 0600); then ``transport.write_file_atomic`` (temp file
@@ -574,8 +571,6 @@ async def apply_kube_proxy_change(
     k0s reads k0s.yaml only at start: the caller offers the restart.
     """
     host = transport.host
-    if readonly:
-        raise ReadOnlyRefused(host, f"write {path}")
     doc = _load(new_text)
     header: list[str] = []
     _check_header(doc, header)
@@ -655,4 +650,4 @@ async def apply_to_host(host: K0sHost, new_text: str, *, now: datetime | None = 
     """:func:`apply_kube_proxy_change` on ``host``'s config path with its sudo and read-only
     settings; returns the backup path (``""`` when there was no previous file)."""
     return await apply_kube_proxy_change(host.transport, host.spec.config_path, new_text,
-                                         sudo=host.sudo, readonly=host.readonly, now=now)
+                                         sudo=host.sudo, now=now)

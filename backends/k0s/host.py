@@ -3,7 +3,8 @@
 Commands are argv lists (``spec.k0s_binary`` first) run through ``self.transport`` with
 ``sudo=self.sudo``. Per-host conditions ("not installed", "not running") become typed
 errors, and :meth:`K0sHost.snapshot` folds them into a :class:`NodeSnapshot` without raising.
-Mutating methods check ``readonly`` before any I/O.
+Mutating methods are called only through the session's mutation gate, which refuses them in
+read-only mode and audits them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from backends.k0s import parsers
 from backends.errors import (
@@ -28,24 +29,17 @@ from backends.errors import (
     K0sNotRunning,
     K0sRunning,
     OutputParseError,
-    ReadOnlyRefused,
     SudoPasswordRequired,
 )
 from backends.hosts.spec import HostSpec
 from backends.hosts.inventory import with_status_role
 from backends.models import (
-    Container,
     EtcdMember,
-    Image,
     K0sStatus,
     KubeNode,
-    PullProgress,
     SysinfoReport,
 )
 from backends.transport.base import CommandResult, ProgressCallback, StreamResult, Transport
-
-if TYPE_CHECKING:
-    from backends.images.ctr import ImageBackend
 
 T = TypeVar("T")
 
@@ -97,7 +91,7 @@ def _excerpt(text: str, limit: int = 300) -> str:
 
 
 class K0sHost:
-    """k0s on one host. Mutating methods raise ReadOnlyRefused when ``readonly``."""
+    """k0s on one host, over the transport it was given."""
 
     def __init__(
         self,
@@ -105,17 +99,13 @@ class K0sHost:
         transport: Transport,
         *,
         sudo: bool = False,
-        readonly: bool = False,
     ) -> None:
         self.spec = spec
         self.transport = transport
         self.sudo = sudo
-        self.readonly = readonly
         # What this host's k0s understands, learnt on first use (None = not tried yet).
         self._status_json: bool | None = None
         self._sysinfo_mode: str | None = None  # "json", "text" (1.24+ flags) or "legacy" (no flags)
-        self._image_backend: ImageBackend | None = None
-        self._image_backend_lock = asyncio.Lock()
         #: The nodes seen by the last successful kube_nodes() call (controllers only).
         self.last_kube_nodes: list[KubeNode] | None = None
 
@@ -131,10 +121,6 @@ class K0sHost:
 
     def _data_dir_args(self) -> list[str]:
         return ["--data-dir", self.spec.data_dir or DEFAULT_DATA_DIR]
-
-    def _refuse_if_readonly(self, operation: str) -> None:
-        if self.readonly:
-            raise ReadOnlyRefused(self.name, operation)
 
     async def run_k0s(self, *args: str, timeout: float | None = 30.0,
                       input: bytes | None = None) -> CommandResult:
@@ -343,76 +329,22 @@ class K0sHost:
                 snap.extra["kube_error"] = _message(exc)
         return snap
 
-    # ------------------------------------------------------------------ images (delegated)
-
     async def close(self) -> None:
-        """Close the image backend's channel (gRPC) and the transport. Safe to call twice."""
-        backend, self._image_backend = self._image_backend, None
-        closer = getattr(backend, "close", None)
-        try:
-            if closer is not None:
-                await closer()
-        finally:
-            await self.transport.close()
-
-    async def image_backend(self) -> "ImageBackend":
-        """The image backend for this host (selected once, then cached)."""
-        async with self._image_backend_lock:
-            if self._image_backend is None:
-                from backends.images.ctr import select_image_backend
-
-                self._image_backend = await select_image_backend(self)
-            return self._image_backend
-
-    async def images(self) -> list[Image]:
-        """Images in k0s's containerd (namespace k8s.io)."""
-        return await (await self.image_backend()).list_images()
-
-    async def pull_image(self, ref: str, progress: Callable[[PullProgress], None] | None = None) -> None:
-        """Pull ``ref``; ``progress`` gets parsed progress as it arrives. Raises on failure."""
-        self._refuse_if_readonly(f"pull {ref}")
-        from backends.images.ctr import validate_image_ref
-
-        validate_image_ref(ref)
-        await (await self.image_backend()).pull(ref, progress)
-
-    async def label_image(self, ref: str, labels: dict[str, str]) -> dict[str, str]:
-        """Set labels on ``ref`` (empty value removes a label); returns the image's labels after."""
-        self._refuse_if_readonly(f"label {ref}")
-        from backends.images.ctr import validate_image_ref, validate_label
-
-        validate_image_ref(ref)
-        for key, value in labels.items():
-            validate_label(key, value)
-        return await (await self.image_backend()).label(ref, labels)
-
-    async def remove_image(self, ref: str) -> None:
-        """Remove the image ``ref``."""
-        self._refuse_if_readonly(f"remove {ref}")
-        from backends.images.ctr import validate_image_ref
-
-        validate_image_ref(ref)
-        await (await self.image_backend()).remove(ref)
-
-    async def containers(self) -> list[Container]:
-        """Containers in k0s's containerd."""
-        return await (await self.image_backend()).containers()
+        """Close the transport. Safe to call twice."""
+        await self.transport.close()
 
     # ------------------------------------------------------------------ service control
 
     async def start(self) -> CommandResult:
         """`k0s start`; on failure CommandFailed includes the init system's status text."""
-        self._refuse_if_readonly("start")
         return await self._service("start")
 
     async def stop(self) -> CommandResult:
         """`k0s stop`; on failure CommandFailed includes the init system's status text."""
-        self._refuse_if_readonly("stop")
         return await self._service("stop")
 
     async def restart(self) -> CommandResult:
         """`k0s stop` then `k0s start` (stop failing because k0s already stopped is fine)."""
-        self._refuse_if_readonly("restart")
         stop = await self.run_k0s("stop", timeout=120.0)
         stop_text = stop.stderr_text + stop.stdout_text
         if not stop.ok and not (parsers.is_not_running(stop_text) or _ALREADY_STOPPED.search(stop_text)):
@@ -449,7 +381,6 @@ class K0sHost:
 
     async def restore_from(self, src: Path, progress: ProgressCallback | None = None) -> CommandResult:
         """`k0s restore -` fed from local ``src``; refused (K0sRunning) while k0s runs."""
-        self._refuse_if_readonly("restore")
         await self.ensure_stopped("restore")
         argv = self.k0s_argv("restore", "-", *self._data_dir_args())
         result = await self.transport.stream_stdin_from_file(argv, Path(src), timeout=None,
@@ -470,7 +401,6 @@ class K0sHost:
 
     async def write_config(self, text: str) -> None:
         """Replace the host's k0s.yaml atomically (keeps its mode)."""
-        self._refuse_if_readonly("write config")
         await self.transport.write_file_atomic(self.spec.config_path, text.encode("utf-8"), sudo=self.sudo)
 
     async def data_dir_free_bytes(self) -> int:

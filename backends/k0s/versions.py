@@ -33,13 +33,11 @@ import re
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from backends.errors import BackendError, HostUnreachable
 from backends.models import KubeNode
+from backends.k0s.host import K0sHost
 
-if TYPE_CHECKING:
-    from backends.k0s.host import K0sHost
 
 COMPONENTS = ("k0s", "kubernetes", "containerd", "runc", "etcd")
 #: Seconds allowed per version command.

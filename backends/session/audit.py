@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import getpass
 import json
 import os
@@ -45,7 +44,7 @@ class AuditRecord:
     user: str
     hosts: list[str]
     operation: str
-    result: str  # "ok" or "error"
+    result: str  # "intent" (before the action), then "ok" or "error"
     error: str = ""
     details: dict[str, str] = field(default_factory=dict)
 
@@ -96,11 +95,16 @@ class AuditLog:
         hosts: Iterable[str],
         *,
         ok: bool = True,
+        intent: bool = False,
         error: str | BaseException | None = None,
         details: dict[str, object] | None = None,
         when: datetime | None = None,
     ) -> AuditRecord:
-        """Append one record and return it. ``details`` values under secret-like keys are dropped."""
+        """Append one record and return it. ``details`` values under secret-like keys are dropped.
+
+        ``intent`` marks the record written before an action runs (``result`` "intent"); the
+        action's own record follows with "ok" or "error". Raises OSError when the file cannot
+        be written (the mutation gate then refuses the action)."""
         when = when or datetime.now(timezone.utc)
         clean: dict[str, str] = {}
         for k, v in (details or {}).items():
@@ -111,7 +115,7 @@ class AuditLog:
             user=self.user,
             hosts=[str(h) for h in hosts],
             operation=operation,
-            result="ok" if ok and not err else "error",
+            result="intent" if intent else ("ok" if ok and not err else "error"),
             error=err,
             details=clean,
         )
@@ -124,19 +128,6 @@ class AuditLog:
             os.close(fd)
         return rec
 
-    @contextlib.contextmanager
-    def action(self, operation: str, hosts: Iterable[str], **details: object) -> Iterator[None]:
-        """Record ``operation`` when the block ends: ``ok`` or ``error`` with the exception's text.
-
-        The exception is re-raised; cancellation is recorded as an error too.
-        """
-        hosts = list(hosts)
-        try:
-            yield
-        except BaseException as exc:
-            self.record(operation, hosts, ok=False, error=str(exc) or type(exc).__name__, details=details)
-            raise
-        self.record(operation, hosts, ok=True, details=details)
 
     def records(self) -> Iterator[AuditRecord]:
         """Every record in the file, oldest first (unreadable lines skipped)."""

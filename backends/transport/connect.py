@@ -1,26 +1,33 @@
-"""Pick the transport for a host: demo, SSH or local."""
+"""Pick the transport for a host: simulated (the demo), SSH or local."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
+from backends.errors import BackendError
 from backends.hosts.spec import HostSpec
-from backends.transport.local import LocalTransport
-from backends.transport.ssh.transport import SSHSettings, SSHTransport
 from backends.transport.base import Transport
+from backends.transport.local import LocalTransport
+from backends.transport.ssh.settings import SSHSettings
+from backends.transport.ssh.transport import SSHTransport
+
+#: Builds the transport of a simulated host (``HostSpec.demo`` set): the demo cluster's.
+SimulatedTransports = Callable[[HostSpec], Transport]
 
 
-def make_transport(spec: HostSpec, settings: SSHSettings | None = None, demo: Any = None) -> Transport:
+def make_transport(spec: HostSpec, settings: SSHSettings | None = None,
+                   simulated: SimulatedTransports | None = None) -> Transport:
     """The transport reaching ``spec``.
 
-    ``spec.demo`` set: the simulated node of the demo cluster ``demo`` (built by
-    :mod:`backends.demo`); ``spec.ssh`` set: :class:`SSHTransport` with ``settings`` (shared by
-    every host of the session, so handshakes are bounded fleet-wide); otherwise this machine.
+    ``spec.demo`` set: ``simulated(spec)`` (the demo cluster's transports, passed in by whoever
+    built the demo: this layer never imports it); ``spec.ssh`` set: :class:`SSHTransport` with
+    ``settings`` (shared by every host of the session, so handshakes are bounded fleet-wide);
+    otherwise this machine.
     """
     if spec.demo:
-        from backends.demo import make_demo_transport  # imported late: the demo is optional
-
-        return make_demo_transport(demo, spec)
+        if simulated is None:
+            raise BackendError(spec.name, "no demo cluster was given for this demo host")
+        return simulated(spec)
     if spec.ssh is not None:
         return SSHTransport(spec, settings if settings is not None else SSHSettings())
     return LocalTransport(spec.name or "localhost")

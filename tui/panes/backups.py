@@ -7,8 +7,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from backends.k0s.backups import BackupEntry
+from backends.errors import BackendError, BackupError
+from backends.k0s.backups import BackupEntry, BackupProgress
 from tui.panes.base import Pane
+from tui.screens.modals import ConfirmScreen, InputScreen, TextScreen
+from tui.screens.restore import RestoreScreen
+from widgets.activity import Operation
 from widgets.fmt import human_age, human_size
 from widgets.style import status_text
 from widgets.table import Col, ResourceTable
@@ -53,11 +57,11 @@ class BackupsPane(Pane):
     def reload(self) -> None:
         """Re-read the catalog (a directory listing: cheap) and update rows by file name."""
         try:
-            entries = self.session.backups()
+            entries = self.session.backups.list()
         except OSError as exc:
             self.query_one("#backups-status", Static).update(status_text(self.app, str(exc), "error"))
             return
-        now = self.tui.now()
+        now = self.console.now()
         self.entries = {e.file: e for e in entries}
         table = self.primary_table()
         app = self.app
@@ -71,33 +75,136 @@ class BackupsPane(Pane):
                 "version": e.k0s_version or "-",
             }, {"created": e.created.timestamp(), "size": e.size})
         table.retain(self.entries)
-        self.tui.note_backups_changed()
-        self.tui.header_soon()
-        t = Text(f"catalog: {self.session.catalog.dir}   {len(entries)} archive(s)", end="")
+        t = Text(f"catalog: {self.session.backups.directory}   {len(entries)} archive(s)", end="")
         self.query_one("#backups-status", Static).update(t)
 
     def selected(self) -> list[BackupEntry]:
         return [self.entries[k] for k in self.primary_table().target_keys() if k in self.entries]
 
+    def data_changed(self, topic: str, hosts: tuple[str, ...]) -> None:
+        if topic == "backups":
+            self.reload()
+
+    def _changed(self) -> None:
+        """The catalog changed: this pane and the header's backup age."""
+        self.announce("backups")
+
+    # ------------------------------------------------------------------ actions
+
     def action_backup_now(self) -> None:
-        self.tui.backup_now()
+        self.backup_now()
 
     def action_verify(self) -> None:
         for e in self.selected():
-            self.tui.verify_backup(e)
+            self.verify(e)
 
     def action_delete(self) -> None:
         sel = self.selected()
         if sel:
-            self.tui.confirm_delete_backups(sel)
+            self.confirm_delete(sel)
 
     def action_retention(self) -> None:
-        self.tui.ask_retention()
+        self.ask_retention()
 
     def action_restore(self) -> None:
         sel = self.selected()
         if sel:
-            self.tui.ask_restore(sel[0])
+            self.ask_restore(sel[0])
+
+    # ------------------------------------------------------------------ flows
+
+    def backup_now(self) -> Operation:
+        """Back up from the first running controller with a progress bar."""
+        line = self.session.name
+
+        async def job(op: Operation) -> str:
+            def progress(p: BackupProgress) -> None:
+                note = f"{p.phase} {p.host}".strip()
+                self.console.progress(op, line, p.done, p.total if p.phase != "done" else max(p.done, 1), note)
+            entry = await self.session.backups.backup_now(progress)
+            self._changed()
+            return f"saved {entry.file} from {entry.source_host}"
+        return self.console.start_operation("backup", [line], job, show=True)
+
+    def verify(self, entry: BackupEntry) -> Operation:
+        """Verify ``entry`` again; a failed verification fails the operation."""
+        async def job(op: Operation) -> str:
+            out = await self.session.backups.verify(entry)
+            self._changed()
+            if not out.verified:
+                raise BackupError("", f"{entry.file}: {out.verify_error}")
+            return "verified"
+        return self.console.start_operation(f"verify {entry.file}", [], job)
+
+    def confirm_delete(self, entries: list[BackupEntry]) -> None:
+        """Confirm (naming every file), then delete."""
+        def go(ok: bool | None) -> None:
+            if ok:
+                self.delete(entries)
+
+        self.app.push_screen(ConfirmScreen(f"Delete {len(entries)} backup archive(s)?", [e.file for e in entries],
+                                           confirm_label="Delete"), go)
+
+    def delete(self, entries: list[BackupEntry]) -> Operation:
+        async def job(op: Operation) -> str:
+            for e in entries:
+                await self.session.backups.delete(e)
+            self._changed()
+            return f"deleted {len(entries)}"
+        return self.console.start_operation("delete backups", [], job)
+
+    def ask_retention(self) -> None:
+        """Ask for N, show which archives go, then keep only the newest N per cluster."""
+        def check(value: str) -> str | None:
+            return None if value.strip().isdigit() else "enter a whole number (0 or more)"
+
+        def got_n(value: str | None) -> None:
+            if value is None:
+                return
+            keep = int(value.strip())
+            doomed = self.session.backups.retention_plan(keep)
+            if not doomed:
+                self.notify(f"nothing to delete: at most {keep} archive(s) per cluster", markup=False)
+                return
+
+            def go(ok: bool | None) -> None:
+                if ok:
+                    self.apply_retention(keep)
+            self.app.push_screen(ConfirmScreen(f"Keep the newest {keep}: delete {len(doomed)} archive(s)?",
+                                               [e.file for e in doomed], confirm_label="Delete"), go)
+
+        self.app.push_screen(InputScreen("Keep the newest N archives per cluster",
+                                         value=str(self.console.retention_default),
+                                         validate=check), got_n)
+
+    def apply_retention(self, keep: int) -> Operation:
+        async def job(op: Operation) -> str:
+            deleted = await self.session.backups.apply_retention(keep)
+            self._changed()
+            return f"kept newest {keep}, deleted {len(deleted)}"
+        return self.console.start_operation(f"retention keep {keep}", [], job)
+
+    def ask_restore(self, entry: BackupEntry) -> None:
+        """Restore screen: target choice, preconditions, typed confirmation; then restore."""
+        def go(target: str | None) -> None:
+            if target:
+                self.restore(entry, target)
+
+        self.app.push_screen(RestoreScreen(self.session, entry), go)
+
+    def restore(self, entry: BackupEntry, target: str) -> Operation:
+        async def job(op: Operation) -> str:
+            def progress(p: BackupProgress) -> None:
+                self.console.progress(op, target, p.done, p.total, p.phase)
+            out = await self.session.backups.restore(entry, target, progress)
+            self.app.push_screen(TextScreen(f"Restored {entry.file} on {target}", out))
+            try:
+                await self.session.nodes.refresh_one(target)
+            except BackendError:
+                pass  # the row shows it on the next refresh
+            self.announce("nodes", [target])
+            return "restored"
+        return self.console.start_operation(f"restore {entry.file}", [target], job, show=True)
 
     def action_details(self) -> None:
         sel = self.selected()
@@ -113,7 +220,7 @@ class BackupsPane(Pane):
                              ("verify error", e.verify_error or "-"), ("k0s version", e.k0s_version or "-")):
             t.append(f"{label:>13}: ", style="bold")
             t.append(f"{value}\n")
-        self.tui.show_text(f"Backup {e.file}", t)
+        self.console.show_text(f"Backup {e.file}", t)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

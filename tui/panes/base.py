@@ -1,15 +1,22 @@
-"""The base of every pane: identity for the registry, its tables, and hooks the app calls."""
+"""The base of every pane: identity for the registry, its tables, and the hooks the app calls.
+
+A pane owns its flows (refreshes, confirmations, operations) and reaches the app only through
+the :class:`~tui.console.Console` protocol; data other panes show changes are announced with a
+posted :class:`~tui.console.DataChanged`."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.binding import Binding
 from textual.containers import Vertical
 
+from backends.session.session import ClusterSession
+from tui.console import Console, DataChanged
 from widgets.table import ResourceTable
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: the app imports every pane
     from tui.app import K0sTuiApp
 
 
@@ -22,8 +29,10 @@ class Pane(Vertical):
     title: ClassVar[str] = ""
     #: Other `:` words that open this pane.
     aliases: ClassVar[tuple[str, ...]] = ()
-    #: Actions that change something (hidden and refused with --readonly).
+    #: Actions that change something (hidden and disabled with --readonly).
     MUTATING: ClassVar[frozenset[str]] = frozenset()
+    #: Worker kinds whose errors this pane shows on the host's row (:meth:`show_error`).
+    ERROR_KINDS: ClassVar[frozenset[str]] = frozenset()
     BINDINGS: ClassVar[list[Binding]] = []
 
     DEFAULT_CSS = """
@@ -32,15 +41,21 @@ class Pane(Vertical):
     """
 
     @property
+    def console(self) -> Console:
+        """The app, as panes may use it."""
+        return cast(Console, self.app)
+
+    @property
     def tui(self) -> "K0sTuiApp":
+        """The app itself (for its pane accessors; flows use :attr:`console`)."""
         return self.app  # type: ignore[return-value]
 
     @property
-    def session(self):
-        return self.tui.session
+    def session(self) -> ClusterSession:
+        return self.console.session
 
     def primary_table(self) -> ResourceTable:
-        """The table `/` filters when none has focus."""
+        """The table `/` filters when none has focus (NoMatches when the pane has none)."""
         return self.query(ResourceTable).first()
 
     def focused_table(self) -> ResourceTable:
@@ -51,10 +66,20 @@ class Pane(Vertical):
         return self.primary_table()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Read-only hides mutating bindings from the footer and disables their keys.
-        if action in self.MUTATING and self.tui.readonly:
+        # Read-only hides mutating bindings from the footer and disables their keys (the
+        # session's mutation gate refuses them too).
+        if action in self.MUTATING and self.console.readonly:
             return False
         return True
+
+    def announce(self, topic: str, hosts: Sequence[str] = ()) -> None:
+        """Tell the other panes (and the header) that ``topic`` data of ``hosts`` changed."""
+        self.post_message(DataChanged(topic, hosts))
+
+    # ------------------------------------------------------------------ hooks the app calls
+
+    def start(self) -> None:
+        """The app has mounted: start what this pane needs from the beginning."""
 
     def refresh_data(self) -> None:
         """Start whatever refresh this pane needs (called on each tick while shown, and on show)."""
@@ -68,3 +93,9 @@ class Pane(Vertical):
 
     def redraw(self) -> None:
         """Re-render cells that depend on the theme or the clock."""
+
+    def data_changed(self, topic: str, hosts: tuple[str, ...]) -> None:
+        """Another pane changed ``topic`` data of ``hosts`` (empty: all)."""
+
+    def show_error(self, host: str, message: str) -> None:
+        """Show a failed background job's ``message`` in place (for kinds in ERROR_KINDS)."""

@@ -14,10 +14,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
-from textual.worker import WorkerState
 
 from backends.k0s.certs import CertInfo, sorted_by_expiry
 from backends.errors import BackendError
+from tui.console import WorkerKey
 from tui.panes.base import Pane
 from tui.screens.modals import ConfirmScreen, TextScreen
 from widgets.style import status_text
@@ -94,25 +94,29 @@ class CertsPane(Pane):
 
     def on_mount(self) -> None:
         self.sync()
-        # The app scans at start-up without telling panes: pick new scans up from the cache.
-        self.set_interval(1.0, self.sync, name="certs-sync")
+
+    def start(self) -> None:
+        """Scan every controller once at start (the header shows the nearest expiry)."""
+        if self.console.scan_certs:
+            for host in self.session.controllers():
+                self.scan(host)
 
     # ------------------------------------------------------------------ data
 
     def sync(self) -> None:
         """Render every host whose scan in the session cache is newer than what is shown."""
-        for host, at in list(self.session.cert_times.items()):
-            if self.shown.get(host) != at:
+        for host in self.session.certs.scanned_hosts():
+            if self.shown.get(host) != self.session.certs.scanned_at(host):
                 self.show_host(host)
 
     def show_host(self, host: str) -> None:
         """Replace ``host``'s rows with its cached scan."""
-        certs = self.session.certs.get(host, [])
-        self.shown[host] = self.session.cert_times.get(host)  # type: ignore[assignment]
+        certs = self.session.certs.of(host)
+        self.shown[host] = self.session.certs.scanned_at(host)  # type: ignore[assignment]
         self.scan_errors.pop(host, None)
         table = self.primary_table()
         keep = {k for k in table.keys if split_key(k)[0] != host}
-        now = self.tui.now()
+        now = self.console.now()
         with table.deferred_sort():
             table.retain(keep | {cert_key(host, c.path) for c in certs})
             for c in sorted_by_expiry(certs):
@@ -152,50 +156,49 @@ class CertsPane(Pane):
         self._status()
 
     def _status(self) -> None:
-        now = self.tui.now()
-        certs = [c for h in self.session.certs.values() for c in h]
+        now = self.console.now()
+        scanned = self.session.certs.scanned_hosts()
+        certs = [c for h in scanned for c in self.session.certs.of(h)]
         counts: dict[str, int] = {}
         for c in certs:
             counts[status_of(c, now)[1]] = counts.get(status_of(c, now)[1], 0) + 1
-        parts = [f"{len(certs)} files, {len(self.session.certs)} controller(s)",
+        parts = [f"{len(certs)} files, {len(scanned)} controller(s)",
                  f"{counts.get('error', 0)} error", f"{counts.get('warning', 0)} warning"]
         if self.scan_errors:
             parts.append(f"scan failed: {', '.join(sorted(self.scan_errors))}")
-        if not self.tui.readonly:
+        if not self.console.readonly:
             parts.append("r: restart k0s to renew (all but CAs)")
         self.query_one("#certs-status", Static).update(" · ".join(parts))
 
     def scan(self, host: str, *, force: bool = False) -> None:
         """Scan ``host`` in a worker unless one is running (or, without ``force``, a scan is cached)."""
-        if not force and host in self.session.cert_times:
+        if not force and self.session.certs.scanned_at(host) is not None:
             return
-        name = f"certscan|{host}|"
-        # Skip while this pane's scan, or the app's start-up scan ("certs|host|"), is running.
-        busy = {name} if force else {name, f"certs|{host}|"}
-        if any(w.name in busy and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
-               for w in self.app.workers):
-            return
-        self.tui.spawn(name, self._scan(host))
+        self.console.start_once(WorkerKey("certs", host), self._scan(host))
 
     async def _scan(self, host: str) -> None:
         try:
-            await self.session.scan_certs(host)
+            await self.session.certs.scan(host)
         except BackendError as exc:  # shown in place, like every background refresh
             self.show_scan_error(host, exc.message)
             return
         self.show_host(host)
-        self.tui.update_header()
+        self.console.header_soon()
 
     def refresh_data(self) -> None:
         self.sync()
-        now = self.tui.now()
+        now = self.console.now()
         for host in self.session.controllers():
-            at = self.session.cert_times.get(host)
+            at = self.session.certs.scanned_at(host)
             self.scan(host, force=at is not None and (now - at).total_seconds() > self.RESCAN_SECONDS)
 
     def redraw(self) -> None:
-        for host in list(self.session.certs):
+        for host in self.session.certs.scanned_hosts():
             self.show_host(host)
+
+    def data_changed(self, topic: str, hosts: tuple[str, ...]) -> None:
+        if topic == "certs":
+            self.sync()
 
     def command(self, args: list[str]) -> None:
         """`:certs HOST` filters the table to that host."""
@@ -209,7 +212,7 @@ class CertsPane(Pane):
         if not key:
             return None
         host, path = split_key(key)
-        return next((c for c in self.session.certs.get(host, []) if c.path == path), None)
+        return next((c for c in self.session.certs.of(host) if c.path == path), None)
 
     def target_hosts(self) -> list[str]:
         """Hosts of the marked rows (else of the row under the cursor), in table order."""
@@ -226,9 +229,6 @@ class CertsPane(Pane):
 
     def action_renew(self) -> None:
         """Confirm (naming the hosts), then restart k0s on each in turn and re-scan."""
-        if self.tui.readonly:
-            self.notify("refused renew: k0s-tui runs read-only (--readonly)", severity="warning", markup=False)
-            return
         hosts = self.target_hosts()
         if not hosts:
             return
@@ -248,16 +248,14 @@ class CertsPane(Pane):
         async def job(op) -> str:
             lines = []
             for host in hosts:
-                certs = await self.session.renew_certs(host)
+                certs = await self.session.certs.renew(host)
                 self.show_host(host)
-                if host in self.session.nodes:
-                    self.tui.nodes_pane.show_snapshot(self.session.nodes[host])
-                self.tui.update_header()
-                expiry = self.session.cert_expiry.get(host)
+                self.announce("nodes", [host])
+                expiry = self.session.certs.expiry_of(host)
                 lines.append(f"{host}: {len(certs)} files, nearest expiry "
                              f"{expiry.strftime('%Y-%m-%d') if expiry else '-'}")
             return "; ".join(lines)
-        return self.tui.start_operation("renew certificates", hosts, job)
+        return self.console.start_operation("renew certificates", hosts, job)
 
     def action_details(self) -> None:
         c = self.selected_cert()
@@ -265,12 +263,12 @@ class CertsPane(Pane):
             key = self.primary_table().selected_key()
             if key and split_key(key)[0] in self.scan_errors:
                 host = split_key(key)[0]
-                self.tui.show_text(f"Certificates of {host}", self.scan_errors[host])
+                self.console.show_text(f"Certificates of {host}", self.scan_errors[host])
             return
         self.app.push_screen(TextScreen(f"{c.host}: {c.path}", self.details_text(c)))
 
     def details_text(self, c: CertInfo) -> Text:
-        now = self.tui.now()
+        now = self.console.now()
         text, level = status_of(c, now)
         t = Text()
         t.append_text(status_text(self.app, text, level, bold=True))

@@ -19,9 +19,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import WorkerState
 
-from backends.session.session import KubeProxyPlan
+from backends.session.config import KubeProxyPlan
+from backends.session.core import HostResult
+from tui.console import WorkerKey
 from backends.errors import ValidationError
 from backends.k0s.config import HostConfig, allowed_modes
 from tui.panes.base import Pane
@@ -124,11 +125,11 @@ class ConfigPane(Pane):
         table = self.primary_table()
         for host in self.session.controllers():
             table.upsert(host, {"host": host, "kube_proxy": status_text(self.app, "…", "muted")})
-        for hc in list(self.session.configs.values()):
+        for hc in self._configs():
             self.show_config(hc)
         self.query_one("#config-status", Static).update(
             "kube-proxy mode and high-signal k0s.yaml fields per controller"
-            + ("" if self.tui.readonly else " · m: change the kube-proxy mode (validated, backed up)"))
+            + ("" if self.console.readonly else " · m: change the kube-proxy mode (validated, backed up)"))
 
     # ------------------------------------------------------------------ data
 
@@ -153,25 +154,24 @@ class ConfigPane(Pane):
             values["note"] = status_text(app, hc.error.splitlines()[0] if hc.error else "unreadable", "error")
         self.primary_table().upsert(hc.host, values)
 
+    def _configs(self) -> list[HostConfig]:
+        return [hc for h in self.session.controllers() if (hc := self.session.config.of(h)) is not None]
+
     def load(self, host: str) -> None:
         """Read ``host``'s k0s.yaml in a worker (skipped while one runs)."""
-        name = f"config|{host}|"
-        if any(w.name == name and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
-               for w in self.app.workers):
-            return
-        self.tui.spawn(name, self._load(host))
+        self.console.start_once(WorkerKey("config", host), self._load(host))
 
     async def _load(self, host: str) -> None:
-        self.show_config(await self.session.read_config(host))
+        self.show_config(await self.session.config.read(host))
 
     def refresh_data(self) -> None:
         # The file changes rarely: read once per host; `c` re-reads.
         for host in self.session.controllers():
-            if host not in self.session.configs:
+            if self.session.config.of(host) is None:
                 self.load(host)
 
     def redraw(self) -> None:
-        for hc in list(self.session.configs.values()):
+        for hc in self._configs():
             self.show_config(hc)
 
     def action_reload(self) -> None:
@@ -180,13 +180,13 @@ class ConfigPane(Pane):
 
     def action_details(self) -> None:
         host = self.primary_table().selected_key()
-        hc = self.session.configs.get(host or "")
+        hc = self.session.config.of(host) if host else None
         if hc is None:
             return
         body = hc.text if hc.exists else f"{hc.path} does not exist: k0s runs on its defaults."
         if hc.error:
             body = f"{hc.error}\n\n{body}"
-        self.tui.show_text(f"{host}: {hc.path}", Text(body))
+        self.console.show_text(f"{host}: {hc.path}", Text(body))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -196,12 +196,8 @@ class ConfigPane(Pane):
 
     def action_kube_proxy(self) -> None:
         """Choose a mode (only those this host's k0s accepts) or "disabled"."""
-        if self.tui.readonly:
-            self.notify("refused kube-proxy change: k0s-tui runs read-only (--readonly)",
-                        severity="warning", markup=False)
-            return
         host = self.primary_table().selected_key()
-        hc = self.session.configs.get(host or "")
+        hc = self.session.config.of(host) if host else None
         if host is None or hc is None:
             return
         if hc.error or hc.summary is None:
@@ -211,7 +207,7 @@ class ConfigPane(Pane):
 
         def chosen(choice: str | None) -> None:
             if choice and choice != current:
-                self.tui.spawn(f"config|{host}|", self.prepare(host, choice))
+                self.console.spawn(WorkerKey("config-plan", host), self.prepare(host, choice))
 
         self.app.push_screen(ChoiceScreen(
             f"kube-proxy on {host}", mode_choices(hc), current=current,
@@ -221,15 +217,15 @@ class ConfigPane(Pane):
         """Validate the change and ask for confirmation, showing every warning first."""
         try:
             if choice == DISABLED:
-                plan = await self.session.plan_kube_proxy(host, disabled=True)
+                plan = await self.session.config.plan_kube_proxy(host, disabled=True)
             else:
-                plan = await self.session.plan_kube_proxy(host, mode=choice, disabled=False)
+                plan = await self.session.config.plan_kube_proxy(host, mode=choice, disabled=False)
         except ValidationError as exc:
             self.notify(str(exc), title=f"kube-proxy {host}", severity="error", markup=False)
             return None
         finally:
-            if host in self.session.configs:
-                self.show_config(self.session.configs[host])
+            if (hc := self.session.config.of(host)) is not None:
+                self.show_config(hc)
 
         def go(ok: bool | None) -> None:
             if ok:
@@ -242,23 +238,31 @@ class ConfigPane(Pane):
     def apply(self, plan: KubeProxyPlan):
         """Write the planned change (tracked operation), then offer to restart k0s."""
         async def job(op) -> str:
-            backup = await self.session.apply_kube_proxy(plan)
+            backup = await self.session.config.apply_kube_proxy(plan)
             self.backups[plan.host] = backup or "(none: no previous file)"
-            if plan.host in self.session.configs:
-                self.show_config(self.session.configs[plan.host])
+            if (hc := self.session.config.of(plan.host)) is not None:
+                self.show_config(hc)
             self.offer_restart(plan.host)
             return f"written; backup {backup}" if backup else "written (no previous file)"
-        return self.tui.start_operation(f"kube-proxy {plan.new}", [plan.host], job)
+        return self.console.start_operation(f"kube-proxy {plan.new}", [plan.host], job)
 
     def offer_restart(self, host: str) -> None:
         def go(ok: bool | None) -> None:
             if ok:
                 self.backups.pop(host, None)
-                if host in self.session.configs:
-                    self.show_config(self.session.configs[host])
-                self.tui.service("restart", [host])
+                if (hc := self.session.config.of(host)) is not None:
+                    self.show_config(hc)
+                self.restart(host)
 
         self.app.push_screen(ConfirmScreen(
             f"Restart k0s on {host} now?", [host],
             detail="\nk0s reads k0s.yaml only when it starts: the new kube-proxy setting applies after a restart.",
             confirm_label="Restart"), go)
+
+    def restart(self, host: str):
+        """Restart k0s on ``host`` (the user confirmed) so it reads the new k0s.yaml."""
+        async def job(op) -> list[HostResult]:
+            results = await self.session.nodes.service("restart", [host])
+            self.announce("nodes", [host])
+            return results
+        return self.console.start_operation("restart k0s", [host], job, show=True)

@@ -10,8 +10,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from backends.session.session import HostImages
+from backends.errors import BackendError, ValidationError
+from backends.images.refs import validate_image_ref, validate_label
+from backends.models import PullProgress
+from backends.session.core import HostResult
+from backends.session.images import HostImages
+from tui.console import WorkerKey
 from tui.panes.base import Pane
+from tui.screens.modals import ConfirmScreen, InputScreen
+from widgets.activity import Operation
 from widgets.fmt import human_size
 from widgets.style import status_text
 from widgets.table import Col, ResourceTable
@@ -54,6 +61,7 @@ class ContainersPane(Pane):
     title = "Containers"
     aliases = ("containers", "image", "co")
     MUTATING = frozenset({"pull", "label", "remove"})
+    ERROR_KINDS = frozenset({"images"})
     BINDINGS = [
         Binding("p", "pull", "Pull", id="images.pull"),
         Binding("l", "label", "Label", id="images.label"),
@@ -99,13 +107,38 @@ class ContainersPane(Pane):
         return [self.scope] if self.scope else self.session.host_names
 
     def refresh_data(self) -> None:
-        self.tui.refresh_images_fleet(self.scoped_hosts())
+        self.refresh_hosts(self.scoped_hosts())
         self._status_line()
+
+    def refresh_hosts(self, hosts: list[str]) -> None:
+        """List ``hosts``' images in one worker (a worker per host floods the message queue on
+        a big fleet: keys would wait behind thousands of worker state messages); hosts still
+        busy from the previous refresh are skipped."""
+        self.console.start_once(WorkerKey("images"), self._refresh(list(hosts)))
+
+    async def _refresh(self, hosts: list[str]) -> None:
+        async for host, result in self.session.images.stream(hosts):
+            if isinstance(result, BackendError):
+                self.console.report_error(WorkerKey("images", host), result)
+            else:
+                self.show_images(result)
+
+    def reload_hosts(self, hosts: list[str]) -> None:
+        """List ``hosts``' images again now, each in its own worker (after a change on them)."""
+        for host in hosts:
+            self.console.start_once(WorkerKey("images", host), self._reload(host))
+
+    async def _reload(self, host: str) -> None:
+        self.show_images(await self.session.images.host_images(host))
+
+    def data_changed(self, topic: str, hosts: tuple[str, ...]) -> None:
+        if topic == "images":
+            self.reload_hosts(list(hosts) or self.scoped_hosts())
 
     def command(self, args: list[str]) -> None:
         if args and args[0] not in ("all", "*"):
             if args[0] not in self.session.hosts:
-                self.app.notify(Text(f"no host called {args[0]!r}"), severity="warning")
+                self.app.notify(f"no host called {args[0]!r}", severity="warning", markup=False)
                 return
             self.set_scope(args[0])
         else:
@@ -177,7 +210,7 @@ class ContainersPane(Pane):
         # event loop, so the turn would never end): tests and benchmarks can wait for it.
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            self.tui.spawn("images-slices", self._flush(), group="images-slices")
+            self.console.spawn(WorkerKey("images-slices"), self._flush())
 
     async def _flush(self) -> None:
         """Show queued hosts a slice per event-loop turn."""
@@ -251,7 +284,7 @@ class ContainersPane(Pane):
         return self.scoped_hosts()
 
     def action_pull(self) -> None:
-        self.tui.ask_pull(self.pull_targets())
+        self.ask_pull(self.pull_targets())
 
     def action_label(self) -> None:
         rows = self._selected_rows()
@@ -260,7 +293,7 @@ class ContainersPane(Pane):
         host, digest = rows[0]
         group = self._group(host, digest)
         if group is not None:
-            self.tui.ask_label(host, group.primary.ref, dict(group.primary.labels))
+            self.ask_label(host, group.primary.ref, dict(group.primary.labels))
 
     def action_remove(self) -> None:
         targets = []
@@ -269,7 +302,94 @@ class ContainersPane(Pane):
             if group is not None:
                 targets.append((host, group.primary.ref))
         if targets:
-            self.tui.confirm_remove(targets)
+            self.confirm_remove(targets)
+
+    # ------------------------------------------------------------------ flows
+
+    def ask_pull(self, hosts: list[str]) -> None:
+        """Ask for an image reference (validated), then pull it on ``hosts`` with per-host progress."""
+        if not hosts:
+            return
+
+        def check(value: str) -> str | None:
+            try:
+                validate_image_ref(value.strip())
+            except ValidationError as exc:
+                return str(exc)
+            return None
+
+        def go(ref: str | None) -> None:
+            if ref:
+                self.pull(ref.strip(), hosts)
+
+        self.app.push_screen(InputScreen(f"Pull an image on {', '.join(hosts)}",
+                                         placeholder="docker.io/library/nginx:1.27", validate=check), go)
+
+    def pull(self, ref: str, hosts: list[str]) -> Operation:
+        """Pull ``ref`` on ``hosts``; one progress bar per host in the activity panel."""
+        async def job(op: Operation) -> list[HostResult]:
+            def progress(host: str, p: PullProgress) -> None:
+                self.console.progress(op, host, p.done, p.total, p.status)
+            results = await self.session.images.pull(hosts, ref, progress)
+            self.reload_hosts(hosts)
+            return results
+        return self.console.start_operation(f"pull {ref}", hosts, job, show=True)
+
+    def ask_label(self, host: str, ref: str, labels: dict[str, str]) -> None:
+        """Ask for ``key=value`` (validated; an empty value removes the label), then set it."""
+        def parse(value: str) -> tuple[str, str]:
+            if "=" not in value:
+                raise ValidationError("write the label as key=value (an empty value removes it)")
+            key, val = value.split("=", 1)
+            validate_label(key.strip(), val)
+            return key.strip(), val
+
+        def check(value: str) -> str | None:
+            try:
+                parse(value)
+            except ValidationError as exc:
+                return str(exc)
+            return None
+
+        def go(value: str | None) -> None:
+            if value:
+                key, val = parse(value)
+                self.label(host, ref, {key: val})
+
+        current = ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) or "none"
+        self.app.push_screen(InputScreen(f"Label {ref} on {host}", placeholder="key=value",
+                                         help_text=f"current labels: {current}", validate=check), go)
+
+    def label(self, host: str, ref: str, labels: dict[str, str]) -> Operation:
+        """Set ``labels`` on ``ref`` on ``host`` (no confirmation: labels are not destructive)."""
+        async def job(op: Operation) -> str:
+            after = await self.session.images.label(host, ref, labels)
+            self.reload_hosts([host])
+            return ", ".join(f"{k}={v}" for k, v in sorted(after.items())) or "no labels"
+        return self.console.start_operation(f"label {ref}", [host], job)
+
+    def confirm_remove(self, targets: list[tuple[str, str]]) -> None:
+        """Confirm (naming host and image), then remove."""
+        def go(ok: bool | None) -> None:
+            if ok:
+                self.remove_images(targets)
+
+        self.app.push_screen(ConfirmScreen(f"Remove {len(targets)} image(s)?", [f"{h}: {r}" for h, r in targets],
+                                           confirm_label="Remove"), go)
+
+    def remove_images(self, targets: list[tuple[str, str]]) -> list[Operation]:
+        """Remove each (host, ref); one operation per ref."""
+        by_ref: dict[str, list[str]] = {}
+        for host, ref in targets:
+            by_ref.setdefault(ref, []).append(host)
+        ops = []
+        for ref, hosts in by_ref.items():
+            async def job(op: Operation, ref: str = ref, hosts: list[str] = hosts) -> list[HostResult]:
+                results = await self.session.images.remove(hosts, ref)
+                self.reload_hosts(hosts)
+                return results
+            ops.append(self.console.start_operation(f"remove {ref}", hosts, job))
+        return ops
 
     def action_details(self) -> None:
         rows = self._selected_rows()
@@ -286,7 +406,7 @@ class ContainersPane(Pane):
             t.append(f"  platforms: {', '.join(img.platforms) or '-'}\n")
             for k, v in sorted(img.labels.items()):
                 t.append(f"  label {k}={v}\n")
-        self.tui.show_text(f"Image {group.primary.ref}", t)
+        self.console.show_text(f"Image {group.primary.ref}", t)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

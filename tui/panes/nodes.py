@@ -10,7 +10,12 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from backends.k0s.host import NodeSnapshot, ServiceState
+from backends.session.core import HostResult
+from tui.console import WorkerKey
 from tui.panes.base import Pane
+from tui.screens.modals import ConfirmScreen, TextScreen
+from tui.screens.node_details import NodeDetailsScreen
+from widgets.activity import Operation
 from widgets.fmt import human_duration
 from widgets.style import status_text
 from widgets.table import Col, ResourceTable
@@ -43,6 +48,7 @@ class NodesPane(Pane):
     title = "Nodes"
     aliases = ("node", "no", "hosts")
     MUTATING = frozenset({"start", "stop", "restart"})
+    ERROR_KINDS = frozenset({"nodes"})
     BINDINGS = [
         Binding("u", "start", "Start", id="nodes.start"),
         Binding("x", "stop", "Stop", id="nodes.stop"),
@@ -79,8 +85,11 @@ class NodesPane(Pane):
         for name in self.session.host_names:
             spec = self.session.spec(name)
             table.upsert(name, self._connecting_row(name, spec))
-        for snap in self.session.nodes.values():
+        for snap in self.session.nodes.snapshots():
             self.show_snapshot(snap)
+
+    def start(self) -> None:
+        self.refresh_data()
 
     def _connecting_row(self, name: str, spec) -> dict:
         return {"host": name, "address": spec.address, "role": spec.role,
@@ -114,10 +123,10 @@ class NodesPane(Pane):
         if key_problem:
             state_word, message, key_level = key_problem
             values["state"] = status_text(app, state_word, key_level)
-            message = message.format(key=self.tui.key_for("nodes.trust", "t"))
+            message = message.format(key=self.console.key_for("nodes.trust", "t"))
             values["message"] = status_text(app, message, key_level)
         self._shown_kube[snap.name] = (snap.kube_ready, snap.kubelet_version)
-        seen = (snap.version, snap.kubelet_version, self.session.versions.get(snap.name))
+        seen = (snap.version, snap.kubelet_version, self.session.nodes.versions_of(snap.name))
         if self._seen_versions.get(snap.name) != seen:  # the fleet majority may move
             self._seen_versions[snap.name] = seen
             self._versions_dirty = True
@@ -151,8 +160,8 @@ class NodesPane(Pane):
         self._in_batch = True
         try:
             shown = self._shown_kube
-            for name, snap in list(self.session.nodes.items()):
-                was = shown.get(name)
+            for snap in self.session.nodes.snapshots():
+                was = shown.get(snap.name)
                 if was is not None and was != (snap.kube_ready, snap.kubelet_version):
                     self.show_snapshot(snap)
             if self._versions_dirty:
@@ -166,21 +175,21 @@ class NodesPane(Pane):
         """Recompute the session's version mismatches now and re-colour only the rows whose
         highlight changed. Returns them (component -> hosts)."""
         self._versions_dirty = False
-        new = self.session.version_mismatches()
+        new = self.session.nodes.version_mismatches()
         old, self._mismatch = self._mismatch, new
         if new != old:
             changed: set[str] = set()
             for component in old.keys() | new.keys():
                 changed |= old.get(component, set()) ^ new.get(component, set())
             for host in changed:
-                snap = self.session.nodes.get(host)
+                snap = self.session.nodes.snapshot_of(host)
                 if snap is not None:
                     self.show_snapshot(snap)
         return new
 
     def _version_cells(self, host: str, values: dict) -> None:
         """Fill the optional version columns and colour versions that differ from the fleet's."""
-        known = self.session.versions.get(host)
+        known = self.session.nodes.versions_of(host)
         if self.show_versions:
             for c in VERSION_COLUMNS:
                 values[c.key] = (known.get(c.key) if known else None) or "-"
@@ -197,7 +206,7 @@ class NodesPane(Pane):
             for c in VERSION_COLUMNS:
                 table.cols.append(c)
                 table.add_column(c.label, key=c.key, default=Text("…", end=""))
-            self.tui.spawn("versions||", self._scan_versions())
+            self.console.start_once(WorkerKey("versions"), self._scan_versions())
         else:
             for c in VERSION_COLUMNS:
                 table.cols.remove(c)
@@ -206,25 +215,8 @@ class NodesPane(Pane):
                     table.sort_column = None
         self.redraw()
 
-    def append_versions(self, t: Text, versions) -> None:
-        """The details screen's "component versions" section (mismatches in the warning colour)."""
-        from backends.k0s.versions import COMPONENTS
-
-        self._mismatch = self._fleet_mismatches()
-        t.append("\ncomponent versions:\n", style="bold")
-        for component in COMPONENTS:
-            value = versions.get(component)
-            t.append(f"{component:>12}: ", style="bold")
-            if value is None:
-                t.append_text(status_text(self.app, f"- ({(versions.errors.get(component) or 'unknown').splitlines()[0][:100]})", "muted"))
-            elif versions.host in self._mismatch.get(component, ()):
-                t.append_text(status_text(self.app, f"{value} (differs from the fleet)", "warning", bold=True))
-            else:
-                t.append(value)
-            t.append("\n")
-
     async def _scan_versions(self) -> None:
-        await self.session.refresh_versions()
+        await self.session.nodes.refresh_versions()
         self._mismatch = self._fleet_mismatches()
         self.redraw()
 
@@ -239,17 +231,40 @@ class NodesPane(Pane):
     def targets(self) -> list[str]:
         return self.primary_table().target_keys()
 
+    # ------------------------------------------------------------------ refresh
+
     def refresh_data(self) -> None:
-        self.tui.refresh_nodes()
+        """Snapshot every idle host; rows fill in as hosts answer."""
+        self.console.spawn(WorkerKey("nodes"), self._refresh())
+
+    def refresh_hosts(self, hosts: list[str]) -> None:
+        """Snapshot ``hosts`` now (after a change on them)."""
+        for host in hosts:
+            self.console.start_once(WorkerKey("nodes", host), self._refresh([host]))
+
+    async def _refresh(self, names: list[str] | None = None) -> None:
+        def on_snapshot(snap: NodeSnapshot) -> None:
+            self.show_snapshot(snap)
+            self.console.header_soon()
+        await self.session.nodes.refresh(on_snapshot, names=names)
+        self.console.header_soon()
 
     def redraw(self) -> None:
-        for snap in list(self.session.nodes.values()):
+        for snap in self.session.nodes.snapshots():
             self.show_snapshot(snap)
+
+    def data_changed(self, topic: str, hosts: tuple[str, ...]) -> None:
+        if topic == "nodes":
+            for host in hosts or self.session.host_names:
+                if (snap := self.session.nodes.snapshot_of(host)) is not None:
+                    self.show_snapshot(snap)
+
+    # ------------------------------------------------------------------ start / stop / restart
 
     def _service(self, op: str) -> None:
         hosts = self.targets()
         if hosts:
-            self.tui.confirm_service(op, hosts)
+            self.confirm_service(op, hosts)
 
     def action_start(self) -> None:
         self._service("start")
@@ -260,10 +275,36 @@ class NodesPane(Pane):
     def action_restart(self) -> None:
         self._service("restart")
 
+    def confirm_service(self, operation: str, hosts: list[str]) -> None:
+        """Ask (naming every host), then start/stop/restart k0s on them."""
+        def go(ok: bool | None) -> None:
+            if ok:
+                self.service(operation, hosts)
+
+        self.app.push_screen(ConfirmScreen(f"{operation.capitalize()} k0s on {len(hosts)} host(s)?", hosts,
+                                           confirm_label=operation.capitalize()), go)
+
+    def service(self, operation: str, hosts: list[str]) -> Operation:
+        """Run the service operation (no confirmation: callers ask first)."""
+        async def job(op: Operation) -> list[HostResult]:
+            results = await self.session.nodes.service(operation, hosts)
+            self.announce("nodes", [r.host for r in results])
+            failed = [r for r in results if not r.ok]
+            if failed:
+                body = Text()
+                for r in failed:
+                    body.append(f"── {r.host} ──\n", style="bold")
+                    body.append(r.error + "\n\n")
+                self.app.push_screen(TextScreen(f"{operation} failed on {', '.join(r.host for r in failed)}", body))
+            return results
+        return self.console.start_operation(f"{operation} k0s", hosts, job, show=True)
+
+    # ------------------------------------------------------------------ details, host keys
+
     def action_details(self) -> None:
         key = self.primary_table().selected_key()
         if key:
-            self.tui.show_node_details(key)
+            self.app.push_screen(NodeDetailsScreen(self.session, key))
 
     def action_trust(self) -> None:
         """Review the selected host's SSH key: trust an unknown one, explain a changed one."""
@@ -271,7 +312,7 @@ class NodesPane(Pane):
         if key:
             from tui.hostkeys import review_host_key  # loads asyncssh: only when asked
 
-            review_host_key(self.tui, key)
+            review_host_key(self, key)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -7,7 +7,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Tree
 
-from backends.session.session import OTHER_GROUP, PROBE_GROUPS, SysinfoResult, group_statuses
+from backends.session.sysinfo import OTHER_GROUP, PROBE_GROUPS, SysinfoResult, group_statuses
+from tui.console import WorkerKey
 from tui.panes.base import Pane
 from widgets.style import status_text
 from widgets.table import Col, ResourceTable
@@ -48,14 +49,29 @@ class SysinfoPane(Pane):
         table = self.primary_table()
         for name in self.session.host_names:
             table.upsert(name, {"host": name, "verdict": status_text(self.app, "…", "muted")})
-        for res in self.session.sysinfo_cache.values():
+        for res in self.session.sysinfo.results():
             self.show_result(res)
+
+    def start(self) -> None:
+        self.refresh_data()
 
     def refresh_data(self) -> None:
         # Cached: run only for hosts that never ran (re-run is on demand).
         for name in self.session.host_names:
-            if name not in self.session.sysinfo_cache:
-                self.tui.run_sysinfo(name, force=False)
+            if self.session.sysinfo.result(name) is None:
+                self.run(name, force=False)
+
+    def run(self, host: str, *, force: bool) -> None:
+        """(Re-)run sysinfo on ``host`` in a worker (a forced re-run replaces a running one)."""
+        key = WorkerKey("sysinfo", host)
+        if force:
+            self.console.spawn(key, self._run(host, True), exclusive=True)
+        else:
+            self.console.start_once(key, self._run(host, False))
+
+    async def _run(self, host: str, force: bool) -> None:
+        self.show_result(await self.session.sysinfo.run(host, force=force))
+        self.console.header_soon()
 
     def show_result(self, res: SysinfoResult) -> None:
         """Update one host's matrix row (and the tree when it shows that host)."""
@@ -77,7 +93,7 @@ class SysinfoPane(Pane):
 
     def show_tree(self, host: str) -> None:
         """Fill the tree with ``host``'s probes (values and messages)."""
-        res = self.session.sysinfo_cache.get(host)
+        res = self.session.sysinfo.result(host)
         tree = self.query_one("#sysinfo-tree", Tree)
         self.shown_host = host
         tree.clear()
@@ -117,7 +133,7 @@ class SysinfoPane(Pane):
     def action_rerun(self) -> None:
         hosts = self.primary_table().target_keys() or self.session.host_names
         for host in hosts:
-            self.tui.run_sysinfo(host, force=True)
+            self.run(host, force=True)
 
     def action_details(self) -> None:
         self.query_one("#sysinfo-tree", Tree).focus()
@@ -127,5 +143,5 @@ class SysinfoPane(Pane):
         self.action_details()
 
     def redraw(self) -> None:
-        for res in self.session.sysinfo_cache.values():
+        for res in self.session.sysinfo.results():
             self.show_result(res)

@@ -11,7 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static
 
 from backends.k0s.backups import BackupEntry, Check
-from backends.session.session import ClusterSession, error_text
+from backends.session.core import error_text
+from backends.session.session import ClusterSession
 from tui.screens.modals import MODAL_CSS, checks_text
 
 
@@ -67,7 +68,7 @@ class RestoreScreen(ModalScreen[str | None]):
     @work(exclusive=True, group="restore-checks", exit_on_error=False)
     async def _load_checks(self, target: str) -> None:
         try:
-            checks = await self.session.restore_preconditions(self.entry, target)
+            checks = await self.session.backups.preconditions(self.entry, target)
         except Exception as exc:  # noqa: BLE001 - shown right here, the screen stays usable
             self.query_one("#checks", Static).update(Text(f"could not check: {error_text(exc)}"))
             return

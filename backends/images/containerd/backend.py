@@ -6,19 +6,17 @@ import asyncio
 import os
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
 
 from backends.images.containerd import manifests
 from backends.images.containerd.client import K0S_SOCKET, ContainerdClient, FsUsage, probe
 from backends.images.containerd.errors import ContainerdError, ContainerdNotFound, ContainerdUnavailable
 from backends.images.containerd.progress import IngestTracker
 from backends.images.containerd.refs import normalize_ref
-from backends.errors import BackendError, ReadOnlyRefused, ValidationError
+from backends.errors import BackendError, ValidationError
 from backends.images.refs import validate_image_ref, validate_label
 from backends.models import Container, Image, PullProgress
+from backends.k0s.host import K0sHost
 
-if TYPE_CHECKING:
-    from backends.k0s.host import K0sHost
 
 #: HostSpec.extra key overriding the containerd socket path on the host.
 SOCKET_KEY = "containerd_socket"
@@ -42,19 +40,18 @@ class GrpcImageBackend:
     """Images and containers through containerd's socket (the ImageBackend protocol).
 
     ``socket`` is the local path (a forwarded socket over SSH), ``remote_socket`` the path on
-    the host, for display. Mutations are refused when ``readonly``.
+    the host, for display.
     """
 
     path = "grpc"
 
-    def __init__(self, client: ContainerdClient, *, host: str = "", readonly: bool = False,
+    def __init__(self, client: ContainerdClient, *, host: str = "",
                  remote_socket: str = "", poll_interval: float = 0.1,
                  reforward: Callable[[], Awaitable[str]] | None = None) -> None:
         self.client = client
         # over SSH a reconnect gives a new forwarded socket: re-ask for it once on UNAVAILABLE
         self._reforward = reforward
         self.host = host or client.host
-        self.readonly = readonly
         self.remote_socket = remote_socket or client.socket_path
         self.poll_interval = poll_interval
         self.fallback_reason = ""
@@ -87,10 +84,6 @@ class GrpcImageBackend:
             self.client = ContainerdClient(path, namespace=old.namespace, host=old.host, timeout=old.timeout)
             await old.close()
             return await op(self.client)
-
-    def _refuse(self, op: str) -> None:
-        if self.readonly:
-            raise ReadOnlyRefused(self.host, op)
 
     # ------------------------------------------------------------------ reads
 
@@ -188,7 +181,6 @@ class GrpcImageBackend:
 
     async def pull(self, ref: str, progress: Callable[[PullProgress], None] | None = None) -> None:
         """Pull through CRI PullImage, reporting per-blob progress from the content store's ingests."""
-        self._refuse(f"pull {ref}")
         validate_image_ref(ref)
         # also re-forwards a stale socket before the long call
         before = await self._call(lambda c: c.content_statuses())
@@ -242,7 +234,6 @@ class GrpcImageBackend:
 
     async def label(self, ref: str, labels: dict[str, str]) -> dict[str, str]:
         """Set labels (empty value removes one); every key/value validated before anything is sent."""
-        self._refuse(f"label {ref}")
         validate_image_ref(ref)
         if not labels:
             raise ValidationError("no labels given")
@@ -252,12 +243,11 @@ class GrpcImageBackend:
 
     async def remove(self, ref: str) -> None:
         """Delete the image record ``ref`` (content is garbage-collected by containerd)."""
-        self._refuse(f"remove {ref}")
         validate_image_ref(ref)
         await self._call(lambda c: c.image_delete(ref))
 
 
-async def connect_grpc_backend(host: "K0sHost", *, timeout: float = 3.0) -> tuple[GrpcImageBackend | None, str]:
+async def connect_grpc_backend(host: K0sHost, *, timeout: float = 3.0) -> tuple[GrpcImageBackend | None, str]:
     """Try containerd's socket on ``host``: (backend, "") when a Version call answers, else (None, why).
 
     The socket (``HostSpec.extra["containerd_socket"]`` or k0s's default) is reached through
@@ -290,5 +280,5 @@ async def connect_grpc_backend(host: "K0sHost", *, timeout: float = 3.0) -> tupl
     if local != remote:
         async def reforward() -> str:
             return await host.transport.forward_unix_socket(remote)
-    return GrpcImageBackend(client, host=host.name, readonly=host.readonly, remote_socket=remote,
+    return GrpcImageBackend(client, host=host.name, remote_socket=remote,
                             reforward=reforward), ""

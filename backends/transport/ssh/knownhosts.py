@@ -10,25 +10,18 @@ record for that host. Otherwise the connection is refused with
   always a hard error: asyncssh calls ``validate_host_public_key`` for changed keys too, and
   our client answers "no" to every such call.
 
-Trusting, the safe way: :func:`fetch_host_key` fetches the key without logging in, the user
-compares the fingerprint, :func:`trust_host_key` appends it to the app's own known_hosts file
-(refusing when a different key is already on record). Only then does a connect succeed.
+Checks only: fetching a key and trusting it on first use live in
+:mod:`backends.transport.ssh.trust`.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import asyncssh
 
 from backends.errors import BackendError, HostKeyChanged, HostKeyUnknown
-from backends.hosts.spec import HostSpec
-
-if TYPE_CHECKING:
-    from backends.transport.ssh.transport import SSHSettings
 
 
 def known_hosts_name(host: str, port: int) -> str:
@@ -145,78 +138,3 @@ class StrictClient(asyncssh.SSHClient):
         return False
 
 
-@dataclass(frozen=True)
-class FetchedHostKey:
-    """A host's key as fetched for the user to confirm."""
-
-    key_type: str
-    fingerprint: str
-    public_key_line: str  # "ssh-ed25519 AAAA…", no comment
-
-    def __iter__(self):  # allows `key_type, fp, line = await fetch_host_key(...)`
-        return iter((self.key_type, self.fingerprint, self.public_key_line))
-
-
-def host_key_spec(error: BackendError, spec: HostSpec) -> HostSpec:
-    """The spec to pass to :func:`fetch_host_key`/:func:`trust_host_key` for a host-key error.
-
-    Connection errors about a bastion carry ``error.key_spec`` (the bastion as a HostSpec);
-    otherwise it is ``spec`` itself.
-    """
-    return getattr(error, "key_spec", None) or spec
-
-
-async def fetch_host_key(spec: HostSpec, settings: "SSHSettings") -> FetchedHostKey:
-    """Fetch the host key ``spec`` presents, without authenticating (for the user to confirm).
-
-    Goes through the bastion when the spec has one (the bastion itself must be trusted).
-    Raises the connection errors of :mod:`backends.errors`.
-    """
-    from backends.transport.ssh.transport import SSHConnector
-
-    key = await SSHConnector(spec, settings).fetch_server_key()
-    line = key.export_public_key("openssh").decode().split()
-    return FetchedHostKey(key.get_algorithm(), fingerprint(key), " ".join(line[:2]))
-
-
-async def trust_host_key(
-    spec: HostSpec, settings: "SSHSettings", public_key_line: str
-) -> Path:
-    """Append ``public_key_line`` for ``spec``'s host to the app's known_hosts file.
-
-    Refuses (``HostKeyChanged``) when a *different* key is already on record for that host:
-    replacing a key is a deliberate manual edit, never one click. Returns the file written.
-    """
-    from backends.transport.ssh.transport import SSHConnector
-
-    try:
-        key = asyncssh.import_public_key(public_key_line.strip())
-    except (ValueError, asyncssh.KeyImportError) as exc:
-        raise BackendError(spec.name, f"not an SSH public key: {exc}") from None
-    host, port = await SSHConnector(spec, settings).resolved_host_port()
-    known = KnownHosts(settings.known_hosts_files())
-    on_record = known.keys_for(host, port)
-    if on_record and key not in on_record:
-        raise HostKeyChanged(spec.name, fingerprint(key), "a different key is already on record")
-    if key in on_record:
-        return settings.app_known_hosts
-    path = settings.app_known_hosts
-    path.parent.mkdir(parents=True, exist_ok=True)
-    kb64 = key.export_public_key("openssh").decode().split()[:2]
-    entry = f"{known_hosts_name(host, port)} {' '.join(kb64)}\n"
-    # Append with O_APPEND so concurrent trusts never interleave inside a line.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    try:
-        if os.fstat(fd).st_size and not _ends_with_newline(path):
-            entry = "\n" + entry
-        os.write(fd, entry.encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    return path
-
-
-def _ends_with_newline(path: Path) -> bool:
-    with path.open("rb") as fh:
-        fh.seek(-1, os.SEEK_END)
-        return fh.read(1) == b"\n"
