@@ -143,7 +143,7 @@ def test_sudo_password_required_for_unprivileged_console(sudo_user):
     try:
         src = Path(__file__).resolve().parent.parent / "backends"
         for name in ("__init__.py", "errors.py", "transport/__init__.py", "transport/base.py",
-                     "transport/streamio.py", "transport/local.py"):
+                     "transport/streamio.py", "transport/process.py", "transport/local.py"):
             (work / "backends" / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(src / name, work / "backends" / name)
         (work / "probe.py").write_text(PROBE)

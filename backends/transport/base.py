@@ -17,8 +17,25 @@ ProgressCallback = Callable[[int, int | None], None]
 DEFAULT_TIMEOUT = 30.0
 
 
+class _Exited:
+    """What every finished command has: an exit status and stderr."""
+
+    exit_status: int | None
+    stderr: bytes
+
+    @property
+    def ok(self) -> bool:
+        """True when the command exited 0."""
+        return self.exit_status == 0
+
+    @property
+    def stderr_text(self) -> str:
+        """stderr decoded as UTF-8 (undecodable bytes replaced)."""
+        return self.stderr.decode("utf-8", "replace")
+
+
 @dataclass(frozen=True)
-class CommandResult:
+class CommandResult(_Exited):
     """What a finished command left behind."""
 
     host: str
@@ -29,23 +46,13 @@ class CommandResult:
     duration: float = 0.0
 
     @property
-    def ok(self) -> bool:
-        """True when the command exited 0."""
-        return self.exit_status == 0
-
-    @property
     def stdout_text(self) -> str:
         """stdout decoded as UTF-8 (undecodable bytes replaced)."""
         return self.stdout.decode("utf-8", "replace")
 
-    @property
-    def stderr_text(self) -> str:
-        """stderr decoded as UTF-8 (undecodable bytes replaced)."""
-        return self.stderr.decode("utf-8", "replace")
-
 
 @dataclass(frozen=True)
-class StreamResult:
+class StreamResult(_Exited):
     """A command whose stdout went to a file, or whose stdin came from one."""
 
     host: str
@@ -54,14 +61,6 @@ class StreamResult:
     bytes_transferred: int
     stderr: bytes = b""
     duration: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_status == 0
-
-    @property
-    def stderr_text(self) -> str:
-        return self.stderr.decode("utf-8", "replace")
 
 
 @dataclass

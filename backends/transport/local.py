@@ -16,19 +16,16 @@ from backends.transport.streamio import (
     MAX_CAPTURE,
     atomic_write_argv,
     BoundedBuffer,
-    LineSplitter,
     ProcessIO,
     communicate,
     is_sudo_password_prompt,
-    progress_sink,
     short_command,
 )
+from backends.transport.process import ProcessTransport, check_cat_result
 from backends.transport.base import (
     DEFAULT_TIMEOUT,
     CommandResult,
     ProgressCallback,
-    StreamResult,
-    Transport,
     TransportInfo,
 )
 
@@ -41,7 +38,7 @@ class _Missing:
         self.message = message.encode()
 
 
-class LocalTransport(Transport):
+class LocalTransport(ProcessTransport):
     """Runs commands on this machine. ``sudo=True`` prefixes ``sudo -n`` unless already root."""
 
     def __init__(self, host: str = "localhost") -> None:
@@ -123,61 +120,6 @@ class LocalTransport(Transport):
         status, err, _, _, took = await self._execute(full, out, timeout=timeout, input=input)
         return CommandResult(self.host, tuple(argv), status, out.getvalue(), err, took)
 
-    async def run_streaming(
-        self,
-        argv: Sequence[str],
-        on_line: Callable[[str], None],
-        *,
-        timeout: float | None = None,
-        sudo: bool = False,
-    ) -> CommandResult:
-        full = self._argv(argv, sudo)
-        out = BoundedBuffer(MAX_CAPTURE)
-        lines = LineSplitter(on_line)
-
-        def sink(chunk: bytes) -> None:
-            out(chunk)
-            lines.feed(chunk)
-
-        status, err, _, _, took = await self._execute(full, sink, timeout=timeout)
-        lines.close()
-        return CommandResult(self.host, tuple(argv), status, out.getvalue(), err, took)
-
-    async def stream_stdout_to_file(
-        self,
-        argv: Sequence[str],
-        dest: Path,
-        *,
-        timeout: float | None = None,
-        sudo: bool = False,
-        progress: ProgressCallback | None = None,
-    ) -> StreamResult:
-        full = self._argv(argv, sudo)
-        with Path(dest).open("wb") as fh:
-            status, err, n, _, took = await self._execute(
-                full, progress_sink(fh, progress), timeout=timeout
-            )
-        return StreamResult(self.host, tuple(argv), status, n, err, took)
-
-    async def stream_stdin_from_file(
-        self,
-        argv: Sequence[str],
-        src: Path,
-        *,
-        timeout: float | None = None,
-        sudo: bool = False,
-        progress: ProgressCallback | None = None,
-    ) -> StreamResult:
-        full = self._argv(argv, sudo)
-        src = Path(src)
-        if not src.is_file():
-            raise FileNotFoundError(str(src))
-        out = BoundedBuffer(1 << 20)
-        status, err, _, n, took = await self._execute(
-            full, out, timeout=timeout, src=src, progress=progress
-        )
-        return StreamResult(self.host, tuple(argv), status, n, err, took)
-
     async def read_file(self, path: str, *, sudo: bool = False, max_bytes: int = 4 << 20) -> bytes:
         if not sudo or os.geteuid() == 0:
             return await asyncio.to_thread(_read_bounded, self.host, path, max_bytes)
@@ -247,20 +189,6 @@ def _read_bounded(host: str, path: str, max_bytes: int) -> bytes:
     return data
 
 
-def check_cat_result(host: str, path: str, result: CommandResult, max_bytes: int) -> bytes:
-    """Turn the result of ``cat -- path`` into the file's bytes or the matching exception."""
-    if result.ok:
-        if len(result.stdout) > max_bytes:
-            raise BackendError(host, f"{path} is larger than {max_bytes} bytes; not read")
-        return result.stdout
-    err = result.stderr_text.strip()
-    if "No such file" in err:
-        raise FileNotFoundError(f"{host}: {path}")
-    if "Permission denied" in err:
-        raise PermissionError(f"{host}: {path}: permission denied")
-    if "Is a directory" in err:
-        raise IsADirectoryError(f"{host}: {path}")
-    raise BackendError(host, f"cannot read {path}: {err or f'exit {result.exit_status}'}")
 
 
 def write_local_atomic(path: str, data: bytes, mode: int | None = None) -> None:

@@ -9,26 +9,18 @@ drop, and closes it when the last host using it lets go. Plain asyncio, no Textu
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, Hashable
 
-from backends.errors import BackendError
+from backends.transport.ssh.connect_once import ConnectOnce, is_open
 
 
-class _Entry:
-    """A bastion's connection, who uses it, and how the last attempt to open it went."""
+class _Entry(ConnectOnce):
+    """A bastion's connection and who uses it."""
 
     def __init__(self) -> None:
-        self.conn: Any = None
+        super().__init__()
         self.users: set[int] = set()
-        self.lock = asyncio.Lock()
-        self.attempts = 0
-        self.last_error: BackendError | None = None
-
-
-def _open(conn: Any) -> bool:
-    return conn is not None and not conn.is_closed()
 
 
 class BastionPool:
@@ -45,23 +37,7 @@ class BastionPool:
         """
         entry = self._entries.setdefault(key, _Entry())
         entry.users.add(id(user))
-        if _open(entry.conn):
-            return entry.conn
-        attempts = entry.attempts
-        async with entry.lock:
-            if _open(entry.conn):
-                return entry.conn
-            if entry.attempts != attempts and entry.last_error is not None:
-                raise entry.last_error
-            try:
-                entry.conn = await connect()
-            except BackendError as exc:
-                entry.last_error = exc
-                raise
-            finally:
-                entry.attempts += 1  # counted once over: callers queued during it see the change
-            entry.last_error = None
-            return entry.conn
+        return await entry.get(connect)
 
     def release(self, key: Hashable, user: object) -> None:
         """``user`` no longer tunnels through ``key``; the last one out closes the connection."""
@@ -76,4 +52,4 @@ class BastionPool:
 
     def connections(self) -> int:
         """How many bastion connections are open now."""
-        return sum(1 for e in self._entries.values() if _open(e.conn))
+        return sum(1 for e in self._entries.values() if is_open(e.conn))

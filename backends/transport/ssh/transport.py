@@ -37,27 +37,24 @@ from backends.errors import (
     SudoPasswordRequired,
 )
 from backends.hosts.spec import HostSpec, SSHTarget
+from backends.transport.ssh.connect_once import ConnectOnce, is_open
 from backends.transport.ssh.settings import SSHSettings
 from backends.transport.ssh.knownhosts import HostKeyCheck, KnownHosts, StrictClient
-from backends.transport.local import check_cat_result
+from backends.transport.process import ProcessTransport, check_cat_result
 from backends.transport.streamio import (
     MAX_CAPTURE,
     STDERR_LIMIT,
     BoundedBuffer,
-    LineSplitter,
     ProcessIO,
     atomic_write_argv,
     communicate,
     is_sudo_password_prompt,
-    progress_sink,
     short_command,
 )
 from backends.transport.base import (
     DEFAULT_TIMEOUT,
     CommandResult,
     ProgressCallback,
-    StreamResult,
-    Transport,
     TransportInfo,
 )
 
@@ -240,7 +237,7 @@ def connect_error(
     return BackendError(host, f"SSH to {where} failed: {type(exc).__name__}: {exc}")
 
 
-class SSHTransport(Transport):
+class SSHTransport(ProcessTransport):
     """A :class:`Transport` over one reused asyncssh connection."""
 
     def __init__(self, spec: HostSpec, settings: SSHSettings | None = None) -> None:
@@ -250,17 +247,14 @@ class SSHTransport(Transport):
         self.host = spec.name
         self.settings = settings or SSHSettings()
         self._connector = SSHConnector(spec, self.settings)
-        self._conn: asyncssh.SSHClientConnection | None = None
+        self._link = ConnectOnce()  # our connection (``_conn``) and the one attempt to open it
         self._tunnel: asyncssh.SSHClientConnection | None = None
-        self._lock = asyncio.Lock()
         self._sessions = asyncio.Semaphore(max(1, self.settings.max_sessions))
         self._forwards: dict[str, tuple[asyncssh.SSHClientConnection, asyncssh.SSHListener, str]] = {}
         self._queued: list[_Queued] = []
         self._batches: set[asyncio.Task[None]] = set()
         #: How many connections were opened so far (reconnects included); for tests and stats.
         self.connect_count = 0
-        self._attempts = 0
-        self._last_error: BackendError | None = None
 
     @property
     def info(self) -> TransportInfo:
@@ -272,7 +266,7 @@ class SSHTransport(Transport):
     @property
     def connected(self) -> bool:
         """True while a connection is open."""
-        return self._conn is not None and not self._conn.is_closed()
+        return is_open(self._conn)
 
     # ------------------------------------------------------------------ connection
 
@@ -280,30 +274,18 @@ class SSHTransport(Transport):
         """Open the connection now (it is otherwise opened by the first command)."""
         await self._connection()
 
+    @property
+    def _conn(self) -> asyncssh.SSHClientConnection | None:
+        return self._link.conn
+
     async def _connection(self) -> asyncssh.SSHClientConnection:
-        conn = self._conn
-        if conn is not None and not conn.is_closed():
-            return conn
-        attempts = self._attempts
-        async with self._lock:
-            if self._conn is not None and not self._conn.is_closed():
-                return self._conn
-            if self._attempts != attempts and self._last_error is not None:
-                # An attempt made while we queued just failed: share its answer rather
-                # than make every concurrent command wait out its own connect timeout.
-                raise self._last_error
-            self._forget()
-            try:
-                conn, tunnel = await self._connector.open(self)
-            except BackendError as exc:
-                self._last_error = exc
-                raise
-            finally:
-                self._attempts += 1  # counted once over: callers queued during it see the change
-            self._last_error = None
-            self._conn, self._tunnel = conn, tunnel
-            self.connect_count += 1
-            return conn
+        return await self._link.get(self._open)
+
+    async def _open(self) -> asyncssh.SSHClientConnection:
+        self._forget()
+        conn, self._tunnel = await self._connector.open(self)
+        self.connect_count += 1
+        return conn
 
     def _forget(self, conn: asyncssh.SSHClientConnection | None = None) -> None:
         """Drop the current connection (if it is ``conn``, or any when None) and its forwards."""
@@ -318,7 +300,7 @@ class SSHTransport(Transport):
         bastion = self._connector.target.bastion
         if self._tunnel is not None and bastion is not None:
             self.settings.bastions.release(bastion, self)  # shared: the pool closes it
-        self._conn = self._tunnel = None
+        self._link.conn = self._tunnel = None
 
     async def _open_process(self, command: str) -> tuple[asyncssh.SSHClientConnection, asyncssh.SSHClientProcess]:
         # A connection that died while idle (sshd restarted, host rebooted) is only noticed
@@ -573,58 +555,6 @@ class SSHTransport(Transport):
         for i, outcome in zip(rerun, reruns):
             outcomes[i] = outcome
         return [o for o in outcomes if o is not None]
-
-    async def run_streaming(
-        self,
-        argv: Sequence[str],
-        on_line: Callable[[str], None],
-        *,
-        timeout: float | None = None,
-        sudo: bool = False,
-    ) -> CommandResult:
-        out = BoundedBuffer(MAX_CAPTURE)
-        lines = LineSplitter(on_line)
-
-        def sink(chunk: bytes) -> None:
-            out(chunk)
-            lines.feed(chunk)
-
-        status, err, _, _, took = await self._execute(self._argv(argv, sudo), sink, timeout=timeout)
-        lines.close()
-        return CommandResult(self.host, tuple(argv), status, out.getvalue(), err, took)
-
-    async def stream_stdout_to_file(
-        self,
-        argv: Sequence[str],
-        dest: Path,
-        *,
-        timeout: float | None = None,
-        sudo: bool = False,
-        progress: ProgressCallback | None = None,
-    ) -> StreamResult:
-        with Path(dest).open("wb") as fh:
-            status, err, n, _, took = await self._execute(
-                self._argv(argv, sudo), progress_sink(fh, progress), timeout=timeout
-            )
-        return StreamResult(self.host, tuple(argv), status, n, err, took)
-
-    async def stream_stdin_from_file(
-        self,
-        argv: Sequence[str],
-        src: Path,
-        *,
-        timeout: float | None = None,
-        sudo: bool = False,
-        progress: ProgressCallback | None = None,
-    ) -> StreamResult:
-        src = Path(src)
-        if not src.is_file():
-            raise FileNotFoundError(str(src))
-        out = BoundedBuffer(1 << 20)
-        status, err, _, n, took = await self._execute(
-            self._argv(argv, sudo), out, timeout=timeout, src=src, progress=progress
-        )
-        return StreamResult(self.host, tuple(argv), status, n, err, took)
 
     async def read_file(self, path: str, *, sudo: bool = False, max_bytes: int = 4 << 20) -> bytes:
         result = await self.run(["cat", "--", path], sudo=sudo)
