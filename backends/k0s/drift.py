@@ -67,11 +67,14 @@ class Drift:
         return "warning" if self.behind or self.ahead else "success"
 
     def summary(self) -> str:
-        """``3 of 8 hosts behind v1.33.3+k0s.0`` (or ``all 8 hosts on …``)."""
+        """``3 of 8 hosts behind v1.33.3+k0s.0`` (or ``all 8 hosts on …``; unknown ones counted
+        apart, never as behind)."""
         if self.target is None:
             return "k0s versions unknown"
         noun = "host" if self.total == 1 else "hosts"
-        if not self.behind and not self.ahead:
+        if len(self.unknown) == self.total:
+            return f"target {self.target}, no versions yet"
+        if not self.behind and not self.ahead and not self.unknown:
             text = f"all {self.total} {noun} on {self.target}"
         else:
             text = f"{len(self.behind)} of {self.total} {noun} behind {self.target}"

@@ -153,6 +153,13 @@ async def airgap_report(session: ClusterSession, *, all_images: bool = False,
                         needed=needed, hosts=list(results), all_images=all_images)
 
 
+def version_note(report: AirgapReport, host: HostAirgap) -> str:
+    """Why a node may lack much: it runs another k0s than the controller that made the list."""
+    if host.version and report.source_version and host.version != report.source_version:
+        return f"runs {host.version}; the list is for {report.source_version}"
+    return ""
+
+
 def report_json(report: AirgapReport) -> dict:
     """The report as plain JSON data (headless ``airgap --json``)."""
     return {

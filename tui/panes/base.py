@@ -22,6 +22,8 @@ class Pane(Vertical):
     title: ClassVar[str] = ""
     #: Other `:` words that open this pane.
     aliases: ClassVar[tuple[str, ...]] = ()
+    #: `:` words that open this pane and reach :meth:`command` as its first argument (`:airgap`).
+    VERBS: ClassVar[tuple[str, ...]] = ()
     #: Actions that change something (hidden and refused with --readonly).
     MUTATING: ClassVar[frozenset[str]] = frozenset()
     BINDINGS: ClassVar[list[Binding]] = []

@@ -53,6 +53,7 @@ class ContainersPane(Pane):
     pane_id = "images"
     title = "Containers"
     aliases = ("containers", "image", "co")
+    VERBS = ("airgap",)
     MUTATING = frozenset({"pull", "label", "remove"})
     BINDINGS = [
         Binding("p", "pull", "Pull", id="images.pull"),
@@ -103,6 +104,11 @@ class ContainersPane(Pane):
         self._status_line()
 
     def command(self, args: list[str]) -> None:
+        if args[:1] == ["airgap"]:  # `:airgap [--all]`: what each node lacks
+            from tui.screens.airgap import AirgapScreen
+
+            self.app.push_screen(AirgapScreen(self.session, all_images="--all" in args[1:]))
+            return
         if args and args[0] not in ("all", "*"):
             if args[0] not in self.session.hosts:
                 self.app.notify(Text(f"no host called {args[0]!r}"), severity="warning")

@@ -42,6 +42,7 @@ class NodesPane(Pane):
     pane_id = "nodes"
     title = "Nodes"
     aliases = ("node", "no", "hosts")
+    VERBS = ("plans", "autopilot")
     MUTATING = frozenset({"start", "stop", "restart"})
     BINDINGS = [
         Binding("u", "start", "Start", id="nodes.start"),
@@ -81,6 +82,25 @@ class NodesPane(Pane):
             table.upsert(name, self._connecting_row(name, spec))
         for snap in self.session.nodes.values():
             self.show_snapshot(snap)
+        self.show_drift()
+
+    def show_drift(self) -> None:
+        """The status line: the fleet's k0s versions against the target (and who is behind)."""
+        from backends.session.drift import SOURCE_LABELS, session_drift
+
+        drift = session_drift(self.session)
+        t = Text(end="")
+        if drift.target is None:
+            t.append("k0s versions: none known yet")
+        else:
+            t.append("k0s: ")
+            t.append_text(status_text(self.app, drift.summary(), drift.level, bold=drift.level == "warning"))
+            t.append(f"   target: {SOURCE_LABELS[drift.source]}")
+            if drift.behind:
+                t.append(f"   behind: {', '.join(drift.behind[:8])}{' …' if len(drift.behind) > 8 else ''}")
+            if drift.ahead:
+                t.append(f"   ahead: {', '.join(drift.ahead[:8])}{' …' if len(drift.ahead) > 8 else ''}")
+        self.query_one("#nodes-status", Static).update(t)
 
     def _connecting_row(self, name: str, spec) -> dict:
         return {"host": name, "address": spec.address, "role": spec.role,
@@ -157,6 +177,7 @@ class NodesPane(Pane):
                     self.show_snapshot(snap)
             if self._versions_dirty:
                 self._fleet_mismatches()
+                self.show_drift()
         finally:
             self._in_batch = False
         self._batch_cost = time.perf_counter() - t0
@@ -197,6 +218,7 @@ class NodesPane(Pane):
             for c in VERSION_COLUMNS:
                 table.cols.append(c)
                 table.add_column(c.label, key=c.key, default=Text("…", end=""))
+            self._message_last(table)  # the versions come before Message: seen at 120 columns
             self.tui.spawn("versions||", self._scan_versions())
         else:
             for c in VERSION_COLUMNS:
@@ -205,6 +227,20 @@ class NodesPane(Pane):
                 if table.sort_column == c.key:
                     table.sort_column = None
         self.redraw()
+
+    @staticmethod
+    def _message_last(table: ResourceTable) -> None:
+        """Move the Message column (free text, often long) back to the end (DataTable only
+        appends columns, so it is removed and added again with its cells)."""
+        message = next(c for c in table.cols if c.key == "message")
+        table.cols.remove(message)
+        table.cols.append(message)
+        table.remove_column("message")
+        table.add_column(message.label, key="message", width=message.width, default=Text("", end=""))
+        for key in table.keys:
+            if key in table.rows:
+                table.update_cell(key, "message", table.row_values(key).get("message", Text("", end="")),
+                                  update_width=True)
 
     def append_versions(self, t: Text, versions) -> None:
         """The details screen's "component versions" section (mismatches in the warning colour)."""
@@ -241,6 +277,12 @@ class NodesPane(Pane):
 
     def refresh_data(self) -> None:
         self.tui.refresh_nodes()
+
+    def command(self, args: list[str]) -> None:
+        if args[:1] in (["plans"], ["autopilot"]):  # `:plans`: autopilot's Plan objects (read only)
+            from tui.screens.plans import PlansScreen
+
+            self.app.push_screen(PlansScreen(self.session))
 
     def redraw(self) -> None:
         for snap in list(self.session.nodes.values()):
