@@ -34,7 +34,7 @@ class AirgapScreen(Screen[None]):
         Binding("escape", "close", "Back", id="airgap.back"),
         Binding("q", "close", "Back", show=False, id="airgap.back_q"),
         Binding("r", "reload", "Compare again", id="airgap.reload"),
-        Binding("a", "toggle_all", "--all", id="airgap.all"),
+        Binding("a", "toggle_all", "All images (--all)", id="airgap.all"),
         Binding("enter", "details", "Details", id="airgap.details"),
     ]
 
