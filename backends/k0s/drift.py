@@ -6,6 +6,7 @@ newest version running in the fleet. Pure functions; no I/O.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,8 +25,15 @@ def version_key(version: str | None) -> VersionKey | None:
     a pre-release sorts before its release, its dot-separated parts compared as semver does
     (numbers numerically and before words); the ``k0s.N`` build number orders last.
     """
-    if not isinstance(version, str):
+    if not isinstance(version, str) or len(version) > 128:
         return None
+    return _version_key(version)
+
+
+# A fleet runs a handful of distinct versions: parse each once (the header recomputes the
+# drift after every burst of snapshots; 2,000 hosts went from 6.5 to 0.3 ms, bench/drift_airgap.py).
+@functools.lru_cache(maxsize=512)
+def _version_key(version: str) -> VersionKey | None:
     m = _VERSION.match(version.strip())
     if not m:
         return None
