@@ -135,3 +135,35 @@ async def test_versions_columns_come_before_message(xdg):
         await pilot.press("v")
         await pilot.pause()
         assert "containerd" not in [str(c.key.value) for c in table.ordered_columns]
+
+
+async def test_airgap_all_from_the_command_line_and_hostile_plan_text(xdg):
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        app.run_command("airgap --all")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, AirgapScreen) and screen.all_images
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert "list-images --all" in str(screen.query_one("#airgap-status", Static).content)
+        await pilot.press("escape")
+        await pilot.pause()
+        # Text from the cluster is shown as text, never as markup.
+        from backends.k0s.autopilot import PlansResult
+        from backends.k0s.parsers.autopilot import Plan, PlanCommand, PlanTarget
+
+        app.run_command("plans")
+        await pilot.pause()
+        plans = app.screen
+        await plans.workers.wait_for_complete()
+        hostile = Plan(name="[bold red]p[/]", id="[link=x]i[/link]", state="ApplyFailed", commands=[
+            PlanCommand(index=0, kind="k0supdate", version="v1.33.3+k0s.0", targets=[
+                PlanTarget(name="[b]n[/b]", role="worker", state="SignalApplyFailed", description="[i]why[/i]")])])
+        plans.show(PlansResult(host="controller-1", available=True, plans=[hostile]))
+        await pilot.pause()
+        table = plans.query_one(ResourceTable)
+        [key] = table.keys
+        assert table.cell_text(key, "node") == "[b]n[/b]" and table.cell_text(key, "note") == "[i]why[/i]"
+        assert "plan [bold red]p[/] (id [link=x]i[/link])" in str(plans.query_one("#plans-status", Static).content)
