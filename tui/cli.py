@@ -1,7 +1,8 @@
 """Command-line entry point: `k0s-tui [COMMAND] [options]`.
 
 Without COMMAND the console starts. With one of the headless commands (``status``, ``sysinfo``,
-``images``, ``certs``) one read-only pass runs on every host and prints text or ``--json``.
+``images``, ``certs``, ``airgap``) one read-only pass runs on every host and prints text or
+``--json`` (``airgap`` exits 3 when a node lacks an image its config needs).
 Hosts come from ``--demo``, ``--inventory k0sctl.yaml``, ``--ssh USER@HOST[:PORT]`` (repeatable),
 or — with none of these — the local machine when ``k0s`` is on PATH.
 """
