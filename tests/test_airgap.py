@@ -184,3 +184,14 @@ async def test_airgap_report_over_ssh(ssh_session) -> None:
     out = io.StringIO()
     assert await run_airgap(ssh_session, as_json=False, out=out) == EXIT_MISSING
     assert "lacks quay.io/k0sproject/cni-node:1.7.1-k0s.0" in out.getvalue()
+
+
+def test_the_real_entry_point_exits_3() -> None:
+    """`python -m tui.cli airgap --demo` as a script runs it: the process's exit status is 3."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "tui.cli", "airgap", "--demo"], capture_output=True,
+                          text=True, timeout=60, cwd=Path(__file__).parent.parent)
+    assert proc.returncode == 3, proc.stderr
+    assert "worker-2" in proc.stdout and "lacks quay.io/k0sproject/cni-node:1.7.1-k0s.0" in proc.stdout
