@@ -19,6 +19,7 @@ SAMPLE_TEXTS = sorted(p.read_text() for p in SAMPLES.iterdir() if p.is_file())
 PARSERS = [
     parsers.parse_status, parsers.parse_sysinfo, parsers.parse_ctr_images, parsers.parse_ctr_images_quiet,
     parsers.parse_label_output, parsers.parse_member_list, parsers.parse_kube_nodes, parsers.parse_version,
+    parsers.parse_airgap_images, parsers.parse_plans,
 ]
 
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -28,7 +29,9 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(
         st.sampled_from(["Version", "Role", "Pid", "Args", "members", "items", "metadata", "name", "status",
                          "path", "displayName", "category", "prop", "message", "kind", "labels", "conditions",
-                         "WorkerToAPIConnectionStatus", "Success", "Workloads", "SingleNode", "x"]) | st.text(max_size=8),
+                         "WorkerToAPIConnectionStatus", "Success", "Workloads", "SingleNode", "x",
+                         "spec", "commands", "k0supdate", "airgapupdate", "controllers", "workers", "state",
+                         "id", "version", "apiVersion"]) | st.text(max_size=8),
         children, max_size=5),
     max_leaves=20,
 )
@@ -55,6 +58,11 @@ def check(fn, text) -> None:
             if isinstance(item, Image):
                 assert isinstance(item.size_bytes, int) and item.size_bytes >= 0
                 assert all(isinstance(k, str) and isinstance(v, str) for k, v in item.labels.items())
+            elif isinstance(item, parsers.Plan):
+                assert all(isinstance(t.name, str) and isinstance(t.state, str)
+                           for c in item.commands for t in c.targets)
+            elif isinstance(item, str) and fn is parsers.parse_airgap_images:  # one reference a line
+                assert item and not any(ch.isspace() or ord(ch) < 32 for ch in item)
 
 
 @pytest.mark.parametrize("fn", PARSERS, ids=lambda f: f.__name__)

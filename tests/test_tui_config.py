@@ -232,7 +232,8 @@ async def test_nodes_version_columns_highlight_mismatch(xdg):
         assert "containerd" not in [c.key for c in table.cols]
         await pilot.press("v")
         await settle(app, pilot)
-        assert [c.key for c in table.cols][-3:] == ["containerd", "runc", "etcd"]
+        # ... before Message, so they are seen at 120 columns.
+        assert [c.key for c in table.cols][-4:] == ["containerd", "runc", "etcd", "message"]
         assert table.cell_text(old, "containerd") == "v1.7.22"
         assert color(old, "containerd") == warn
         assert table.cell_text(same, "containerd") not in ("", "v1.7.22")

@@ -337,13 +337,15 @@ class K0sTuiApp(App):
             days = (when - now).total_seconds() / 86400
             cert_text = f"{human_age(when, now)} ({host})"
             cert_level = "error" if days < 7 else ("warning" if days < 30 else "success")
+        drift = self.session.nodes.drift()
         self.header_widget.show(HeaderInfo(
             cluster=self.session.name, reachable=c.reachable, total=c.total,
             controllers_running=c.controllers_running, controllers=c.controllers,
             workers_ready=c.workers_ready, workers=c.workers, sysinfo=self.session.sysinfo.verdict(),
             backup_age=human_age(newest.created, now) if newest else None,
             cert_expiry=cert_text, cert_level=cert_level, readonly=self.readonly,
-            clock=now.strftime("%H:%M:%S")))
+            clock=now.strftime("%H:%M:%S"), drift=drift.summary() if drift.target else None,
+            drift_level=drift.level))
 
     def _redraw_all(self) -> None:
         for pane_cls in PANES:
@@ -363,7 +365,7 @@ class K0sTuiApp(App):
             bar.value = table.filter_text
             self._filter_table = table
         else:
-            bar.placeholder = ":nodes  :images [host]  :sysinfo  :backups  :certs  :config  :q"
+            bar.placeholder = ":nodes  :images [host]  :airgap  :plans  :sysinfo  :backups  :certs  :config  :q"
             bar.value = ""
         bar.focus()
 
@@ -404,7 +406,7 @@ class K0sTuiApp(App):
             self.notify(f"unknown command :{word}", severity="warning", markup=False)
             return
         self.action_show_pane(pane_cls.pane_id)
-        self.pane(pane_cls.pane_id).command(args)
+        self.pane(pane_cls.pane_id).command([word, *args] if word in pane_cls.VERBS else args)
 
     def _hide_bar(self) -> None:
         self.command_input.display = False

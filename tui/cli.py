@@ -1,7 +1,8 @@
 """Command-line entry point: `k0s-tui [COMMAND] [options]`.
 
 Without COMMAND the console starts. With one of the headless commands (``status``, ``sysinfo``,
-``images``, ``certs``) one read-only pass runs on every host and prints text or ``--json``.
+``images``, ``certs``, ``airgap``) one read-only pass runs on every host and prints text or
+``--json`` (``airgap`` exits 3 when a node lacks an image its config needs).
 Hosts come from ``--demo``, ``--inventory k0sctl.yaml``, ``--ssh USER@HOST[:PORT]`` (repeatable),
 or — with none of these — the local machine when ``k0s`` is on PATH.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 EXIT_USAGE = 2
-HEADLESS_COMMANDS = ("status", "sysinfo", "images", "certs")
+HEADLESS_COMMANDS = ("status", "sysinfo", "images", "certs", "airgap")
 
 
 def _version() -> str:
@@ -40,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("command", nargs="?", choices=HEADLESS_COMMANDS, metavar="COMMAND",
                    help=f"run headless instead of the console: {', '.join(HEADLESS_COMMANDS)}")
     p.add_argument("--json", action="store_true", help="headless output as JSON")
+    p.add_argument("--all", action="store_true", dest="all_images",
+                   help="airgap: compare with `k0s airgap list-images --all` (optional components too)")
     p.add_argument("--version", action="version", version=f"k0s-tui {_version()}")
     src = p.add_argument_group("hosts")
     src.add_argument("--demo", action="store_true", help="the built-in demo cluster (no k0s needed)")
@@ -143,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     session = ClusterSession.open(inventory, settings=settings, simulated=simulated, sudo=args.sudo,
                                   readonly=args.readonly or args.command is not None,
                                   backup_dir=args.backup_dir)
+    if args.command == "airgap":
+        from tui.headless_airgap import run_airgap
+
+        return asyncio.run(run_airgap(session, as_json=args.json, out=sys.stdout, all_images=args.all_images))
     if args.command is not None:
         from tui.headless import run_headless
 

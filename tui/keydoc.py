@@ -39,11 +39,29 @@ async def collect() -> list[tuple[str, str, str, str]]:
                     seen.add(bid)
                     where = "all panes" if bid.startswith(("app.", "table.")) or not bid else pane.title
                     rows.append((where, keys, desc, bid))
+            for title, screen in screens(session):  # screens opened by `:` commands
+                await app.push_screen(screen)
+                await pilot.pause()
+                await screen.workers.wait_for_complete()
+                for keys, desc, bid in app.binding_rows():
+                    if bid.startswith(screen.BINDINGS[0].id.split(".")[0] + ".") and bid not in seen:
+                        seen.add(bid)
+                        rows.append((title, keys, desc, bid))
+                app.pop_screen()
+                await pilot.pause()
         rows.append(("all panes", "enter", "Details of the row under the cursor", "(table)"))
         rows.append(("all panes", "^p", "Command palette (panes and actions)", "(textual)"))
         rows.append(("all panes", "^q", "Quit (also `:q`)", "(textual)"))
         rows.sort(key=lambda r: (r[0] != "all panes", r[0]))
         return rows
+
+
+def screens(session) -> list[tuple[str, object]]:
+    """(title, screen) of the screens `:` commands open, for their own bindings."""
+    from tui.screens.airgap import AirgapScreen
+    from tui.screens.plans import PlansScreen
+
+    return [("`:airgap`", AirgapScreen(session)), ("`:plans`", PlansScreen(session))]
 
 
 def markdown(rows: list[tuple[str, str, str, str]]) -> str:

@@ -1,4 +1,4 @@
-"""Make docs/screenshots/{nodes,containers,sysinfo,backups,certs,config}.svg with the app itself.
+"""Make docs/screenshots/{nodes,containers,sysinfo,backups,certs,config,airgap,plans}.svg with the app itself.
 
     python -m tui.screenshots [OUTDIR]      (default docs/screenshots)
 
@@ -19,6 +19,8 @@ FROZEN = datetime(2026, 11, 27, 9, 30, tzinfo=timezone.utc)
 SIZE = (120, 36)
 SHOTS = (("nodes", "1", "nodes.svg"), ("images", "2", "containers.svg"), ("sysinfo", "3", "sysinfo.svg"),
          ("backups", "4", "backups.svg"), ("certs", "5", "certs.svg"), ("config", "6", "config.svg"))
+#: `:` commands whose screens are saved too (after the panes).
+SCREEN_SHOTS = (("airgap", "airgap.svg"), ("plans", "plans.svg"))
 
 
 def demo_app(tmp: Path, *, clock=lambda: FROZEN, refresh: float = 0.0, scan_certs: bool = True,
@@ -62,6 +64,15 @@ async def make_screenshots(outdir: Path) -> list[Path]:
                 await settle(app, pilot)
                 app.save_screenshot(name, str(outdir))
                 written.append(outdir / name)
+            for command, name in SCREEN_SHOTS:  # screens opened by `:` commands
+                app.run_command(command)
+                await settle(app, pilot)
+                await app.screen.workers.wait_for_complete()
+                await pilot.pause()
+                app.save_screenshot(name, str(outdir))
+                written.append(outdir / name)
+                app.pop_screen()
+                await pilot.pause()
         os.chdir(cwd)
     return written
 

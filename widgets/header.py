@@ -27,6 +27,8 @@ class HeaderInfo:
     cert_level: str = "muted"
     readonly: bool = False
     clock: str = ""
+    drift: str | None = None  # "3 of 8 hosts behind v1.33.3+k0s.0", None before any version
+    drift_level: str = "muted"
 
 
 class ClusterHeader(Static):
@@ -65,6 +67,8 @@ class ClusterHeader(Static):
         parts.append((f"sysinfo {i.sysinfo or '…'}", i.sysinfo or "muted"))
         parts.append((f"backup {i.backup_age or 'none'}", "muted" if i.backup_age else "warning"))
         parts.append((f"certs {i.cert_expiry or '…'}", i.cert_level))
+        if i.drift:
+            parts.append((f"k0s {i.drift}", i.drift_level))
         for text, level in parts:
             t.append_text(sep)
             t.append(text, style=level_style(app, level))

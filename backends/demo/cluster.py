@@ -35,6 +35,7 @@ class DemoCluster:
 
     def __init__(self, seed: int = 7, controllers: int = 3, workers: int = 5, name: str = "demo", *,
                  storage: str = "etcd", clock: Clock | None = None, pull_duration: float = 1.6,
+                 autopilot: bool = True,
                  _state: tuple[ClusterSettings, list[DemoNode], dict[str, str]] | None = None) -> None:
         if storage not in ("etcd", "kine"):
             raise ValueError(f"storage must be 'etcd' or 'kine', not {storage!r}")
@@ -49,7 +50,8 @@ class DemoCluster:
             created = (now - timedelta(days=rng.randint(420, 700))).replace(microsecond=0)
             nodes = build_nodes(rng, now, controllers, workers)
             self.settings = ClusterSettings(name=name, seed=seed, storage=storage, created=created,
-                                            api_address=nodes[0].address, pull_duration=pull_duration)
+                                            api_address=nodes[0].address, pull_duration=pull_duration,
+                                            autopilot=autopilot)
             self._ca = {}
         self.nodes: dict[str, DemoNode] = {n.name: n for n in nodes}
         self._controllers_cache: tuple[tuple[int, int], list[DemoNode]] | None = None

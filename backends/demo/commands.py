@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from backends.demo import formats, sysinfo
+from backends.demo import autopilot, formats, sysinfo
 from backends.demo.cluster import DemoCluster
 from backends.demo.state import DATA_DIR, DemoNode, digest_of, image_records, minor_of
 
@@ -110,7 +110,7 @@ def answer(cluster: DemoCluster, node_name: str, argv: Sequence[str], stdin: byt
 # ============================================================================ k0s
 
 _VALUE_FLAGS = {"--data-dir", "-c", "--config", "-o", "--output", "--save-path", "--kubeconfig",
-                "--status-socket", "-l", "--logging"}
+                "--status-socket", "-l", "--logging", "--platform"}
 
 
 class _Usage(Exception):
@@ -162,7 +162,7 @@ class _K0s:
         handler = {
             "version": self.version, "status": self.status, "sysinfo": self.sysinfo, "ctr": self.ctr,
             "etcd": self.etcd, "kubectl": self.kubectl, "kc": self.kubectl, "start": self.start,
-            "stop": self.stop, "backup": self.backup, "restore": self.restore,
+            "stop": self.stop, "backup": self.backup, "restore": self.restore, "airgap": self.airgap,
         }.get(cmd)
         if handler is None:
             return fail(f'Error: unknown command "{cmd}" for "k0s"\nRun \'k0s --help\' for usage.\n')
@@ -257,6 +257,8 @@ class _K0s:
             return fail(f"error: stat {DATA_DIR}/pki/admin.conf: no such file or directory\n")
         if not self.n.running:
             return fail("The connection to the server localhost:6443 was refused - did you specify the right host or port?\n")
+        if len(pos) >= 2 and pos[0] == "get" and pos[1] in ("plans", "plan"):
+            return self.plans(flags)
         if len(pos) < 2 or pos[0] != "get" or pos[1] not in ("nodes", "node", "no"):
             what = pos[1] if len(pos) > 1 else (pos[0] if pos else "")
             return fail(f'error: the demo cluster answers only "get nodes" (asked: {what!r})\n')
@@ -272,6 +274,20 @@ class _K0s:
             age = (now - self.c.settings.created).days
             rows.append([w.name, "Ready" if ready else "NotReady", "<none>", f"{age}d", w.version.split("+")[0] + "+k0s"])
         return ok(formats.tabwrite([r[:-1] + [r[-1]] for r in rows], padding=3, trailing_tab=False))
+
+    def airgap(self, args: list[str]) -> Reply:
+        pos, flags = _flags(args, {"--all", "-c", "--config", "--platform"})
+        if pos != ["list-images"]:
+            return fail('Error: unknown command "' + " ".join(pos) + '" for "k0s airgap"\n')
+        return ok("".join(ref + "\n" for ref in autopilot.airgap_images(
+            self.n.version, all_images=flags.get("--all") == "true")))
+
+    def plans(self, flags: dict[str, str]) -> Reply:
+        if not self.c.settings.autopilot:
+            return fail(autopilot.NO_PLANS)
+        if flags.get("-o", flags.get("--output", "")) != "json":
+            return fail('error: the demo cluster answers plans only with "-o json"\n')
+        return ok(autopilot.plans_json(list(self.c.nodes.values()), self.c.now()))
 
     # ------------------------------------------------------------------ service
 

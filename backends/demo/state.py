@@ -187,7 +187,19 @@ def build_nodes(rng: random.Random, now: datetime, controllers: int, workers: in
         nodes.append(node)
     for node in nodes:
         _stock_images(node, rng)
+    _drop_one_image(nodes)
     return nodes
+
+
+def _drop_one_image(nodes: list[DemoNode]) -> None:
+    """One node lacks one image its config needs (what the airgap diff is for)."""
+    from backends.demo.autopilot import LACKING
+
+    for node in nodes:
+        name = LACKING.get(node.name)
+        if name:
+            gone = {img["digest"] for img in node.images if img["ref"].startswith(name + ":")}
+            node.images = [img for img in node.images if img["digest"] not in gone]
 
 
 def _stock_images(node: DemoNode, rng: random.Random) -> None:
@@ -233,6 +245,8 @@ class ClusterSettings:
     api_address: str
     #: Seconds a simulated `ctr images pull` takes to stream its progress.
     pull_duration: float = 1.6
+    #: Whether the cluster runs k0s autopilot (the Plan CRD exists; one plan is in progress).
+    autopilot: bool = True
 
 
 def settings_to_dict(s: ClusterSettings) -> dict:

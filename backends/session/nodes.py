@@ -9,6 +9,7 @@ from datetime import datetime
 
 from backends.errors import BackendError
 from backends.fleet import HostOutcome
+from backends.k0s.drift import Drift, fleet_drift
 from backends.k0s.host import NodeSnapshot, ServiceState, apply_kube_readiness
 from backends.k0s.versions import ComponentVersions, gather_fleet_versions, gather_versions, mismatches
 from backends.models import EtcdMember, K0sStatus
@@ -179,6 +180,13 @@ class NodesService:
             elif (snap := self._snapshots.get(name)) is not None:
                 out.append(ComponentVersions(host=name, k0s=snap.version, kubernetes=snap.kubelet_version))
         return out
+
+    def drift(self) -> Drift:
+        """The fleet's k0s versions against the target: the inventory's ``spec.k0s.version``
+        when it has one, else the newest in the fleet (a host not seen yet is unknown)."""
+        versions = {name: (s.version if (s := self._snapshots.get(name)) is not None else None)
+                    for name in self.core.hosts}
+        return fleet_drift(versions, self.core.inventory.k0s_version)
 
     def version_mismatches(self) -> dict[str, set[str]]:
         """component -> hosts differing from the fleet majority (over :meth:`fleet_versions`)."""

@@ -24,6 +24,6 @@ PANES: list[type[Pane]] = [
 def pane_for_word(word: str) -> type[Pane] | None:
     """The pane a `:` word names (id or alias), if any."""
     for pane in PANES:
-        if word == pane.pane_id or word in pane.aliases:
+        if word == pane.pane_id or word in pane.aliases or word in pane.VERBS:
             return pane
     return None

@@ -29,6 +29,8 @@ class Pane(Vertical):
     title: ClassVar[str] = ""
     #: Other `:` words that open this pane.
     aliases: ClassVar[tuple[str, ...]] = ()
+    #: `:` words that open this pane and reach :meth:`command` as its first argument (`:airgap`).
+    VERBS: ClassVar[tuple[str, ...]] = ()
     #: Actions that change something (hidden and disabled with --readonly).
     MUTATING: ClassVar[frozenset[str]] = frozenset()
     #: Worker kinds whose errors this pane shows on the host's row (:meth:`show_error`).

@@ -60,6 +60,7 @@ class ContainersPane(Pane):
     pane_id = "images"
     title = "Containers"
     aliases = ("containers", "image", "co")
+    VERBS = ("airgap",)
     MUTATING = frozenset({"pull", "label", "remove"})
     ERROR_KINDS = frozenset({"images"})
     BINDINGS = [
@@ -136,6 +137,11 @@ class ContainersPane(Pane):
             self.reload_hosts(list(hosts) or self.scoped_hosts())
 
     def command(self, args: list[str]) -> None:
+        if args[:1] == ["airgap"]:  # `:airgap [--all]`: what each node lacks
+            from tui.screens.airgap import AirgapScreen
+
+            self.app.push_screen(AirgapScreen(self.session, all_images="--all" in args[1:]))
+            return
         if args and args[0] not in ("all", "*"):
             if args[0] not in self.session.hosts:
                 self.app.notify(f"no host called {args[0]!r}", severity="warning", markup=False)

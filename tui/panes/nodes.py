@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
+from backends.k0s.drift import SOURCE_LABELS
 from backends.k0s.host import NodeSnapshot, ServiceState
 from backends.session.core import HostResult
 from tui.console import WorkerKey
@@ -47,6 +48,7 @@ class NodesPane(Pane):
     pane_id = "nodes"
     title = "Nodes"
     aliases = ("node", "no", "hosts")
+    VERBS = ("plans", "autopilot")
     MUTATING = frozenset({"start", "stop", "restart"})
     ERROR_KINDS = frozenset({"nodes"})
     BINDINGS = [
@@ -87,6 +89,23 @@ class NodesPane(Pane):
             table.upsert(name, self._connecting_row(name, spec))
         for snap in self.session.nodes.snapshots():
             self.show_snapshot(snap)
+        self.show_drift()
+
+    def show_drift(self) -> None:
+        """The status line: the fleet's k0s versions against the target (and who is behind)."""
+        drift = self.session.nodes.drift()
+        t = Text(end="")
+        if drift.target is None:
+            t.append("k0s versions: none known yet")
+        else:
+            t.append("k0s: ")
+            t.append_text(status_text(self.app, drift.summary(), drift.level, bold=drift.level == "warning"))
+            t.append(f"   target: {SOURCE_LABELS[drift.source]}")
+            if drift.behind:
+                t.append(f"   behind: {', '.join(drift.behind[:8])}{' …' if len(drift.behind) > 8 else ''}")
+            if drift.ahead:
+                t.append(f"   ahead: {', '.join(drift.ahead[:8])}{' …' if len(drift.ahead) > 8 else ''}")
+        self.query_one("#nodes-status", Static).update(t)
 
     def start(self) -> None:
         self.refresh_data()
@@ -166,6 +185,7 @@ class NodesPane(Pane):
                     self.show_snapshot(snap)
             if self._versions_dirty:
                 self._fleet_mismatches()
+                self.show_drift()
         finally:
             self._in_batch = False
         self._batch_cost = time.perf_counter() - t0
@@ -206,6 +226,7 @@ class NodesPane(Pane):
             for c in VERSION_COLUMNS:
                 table.cols.append(c)
                 table.add_column(c.label, key=c.key, default=Text("…", end=""))
+            self._message_last(table)  # the versions come before Message: seen at 120 columns
             self.console.start_once(WorkerKey("versions"), self._scan_versions())
         else:
             for c in VERSION_COLUMNS:
@@ -214,6 +235,20 @@ class NodesPane(Pane):
                 if table.sort_column == c.key:
                     table.sort_column = None
         self.redraw()
+
+    @staticmethod
+    def _message_last(table: ResourceTable) -> None:
+        """Move the Message column (free text, often long) back to the end (DataTable only
+        appends columns, so it is removed and added again with its cells)."""
+        message = next(c for c in table.cols if c.key == "message")
+        table.cols.remove(message)
+        table.cols.append(message)
+        table.remove_column("message")
+        table.add_column(message.label, key="message", width=message.width, default=Text("", end=""))
+        for key in table.keys:
+            if key in table.rows:
+                table.update_cell(key, "message", table.row_values(key).get("message", Text("", end="")),
+                                  update_width=True)
 
     async def _scan_versions(self) -> None:
         await self.session.nodes.refresh_versions()
@@ -248,6 +283,12 @@ class NodesPane(Pane):
             self.console.header_soon()
         await self.session.nodes.refresh(on_snapshot, names=names)
         self.console.header_soon()
+
+    def command(self, args: list[str]) -> None:
+        if args[:1] in (["plans"], ["autopilot"]):  # `:plans`: autopilot's Plan objects (read only)
+            from tui.screens.plans import PlansScreen
+
+            self.app.push_screen(PlansScreen(self.session))
 
     def redraw(self) -> None:
         for snap in self.session.nodes.snapshots():

@@ -5,6 +5,8 @@ input it cannot read. Formats follow what k0s prints, 1.21 through current.
 """
 
 from backends.k0s.parsers._common import ParseError, strip_ansi
+from backends.k0s.parsers.airgap import parse_airgap_images
+from backends.k0s.parsers.autopilot import Plan, PlanCommand, PlanTarget, is_plans_absent, parse_plans
 from backends.k0s.parsers.cluster import parse_kube_nodes, parse_member_list, parse_timestamp
 from backends.k0s.parsers.ctr import (
     group_images,
@@ -19,6 +21,12 @@ from backends.k0s.parsers.sysinfo import parse_sysinfo
 
 __all__ = [
     "ParseError",
+    "Plan",
+    "PlanCommand",
+    "PlanTarget",
+    "is_plans_absent",
+    "parse_airgap_images",
+    "parse_plans",
     "group_images",
     "is_not_running",
     "parse_ctr_images",
