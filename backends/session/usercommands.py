@@ -1,0 +1,68 @@
+"""Running user commands (commands.toml) on hosts of a session: refused in read-only when
+mutating, every argv rendered before anything runs, over each host's own transport, audited."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from backends.errors import BackendError, ReadOnlyRefused, ValidationError
+from backends.hosts.usercommands import UserCommand, render_all
+
+
+@dataclass
+class CommandRun:
+    """How one row's command ended (``error`` set when it could not run at all)."""
+
+    host: str
+    argv: list[str]
+    exit_status: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and self.exit_status == 0
+
+
+def audit_operation(cmd: UserCommand) -> str:
+    """The audit log's operation name of a user command."""
+    return f"user command {cmd.name}"
+
+
+async def run_user_command(session: Any, cmd: UserCommand, rows: Sequence[Mapping[str, str]]) -> list[CommandRun]:
+    """Run ``cmd`` once per row (each row names its ``host``), all at once; one audit record.
+
+    Raises ReadOnlyRefused (audited) for a mutating command in a read-only session, and
+    ValidationError (nothing run) when a row cannot be rendered or names an unknown host.
+    """
+    hosts = list(dict.fromkeys(str(r.get("host", "")) for r in rows))
+    op = audit_operation(cmd)
+    if cmd.mutating and session.readonly:
+        exc = ReadOnlyRefused(", ".join(hosts), op)
+        session.audit.record(op, hosts, ok=False, error=f"refused: {exc.message}", when=session.clock())
+        raise exc
+    unknown = [h for h in hosts if h not in session.hosts]
+    if unknown:
+        raise ValidationError(f"{cmd.name}: unknown host(s) {', '.join(unknown)}")
+    argvs = render_all(cmd, rows)
+
+    async def one(host: str, argv: list[str]) -> CommandRun:
+        try:
+            res = await session.hosts[host].transport.run(argv, sudo=cmd.sudo, timeout=cmd.timeout)
+        except BackendError as exc:
+            return CommandRun(host, argv, error=exc.message)
+        return CommandRun(host, argv, res.exit_status, res.stdout.decode("utf-8", "replace"),
+                          res.stderr.decode("utf-8", "replace"))
+
+    runs = list(await asyncio.gather(*(one(str(r["host"]), a) for r, a in zip(rows, argvs))))
+    failed = [r for r in runs if not r.ok]
+    err = "; ".join(f"{r.host}: {r.error or f'exit {r.exit_status}'}" for r in failed)
+    session.audit.record(op, hosts, ok=not failed, error=err or None, when=session.clock(),
+                         details={"argv": json.dumps([r.argv for r in runs], ensure_ascii=False),
+                                  "mutating": str(cmd.mutating).lower(), "sudo": str(cmd.sudo).lower()})
+    return runs
