@@ -121,6 +121,9 @@ def make_server(command: list[str], *, host: str, port: int, token: str) -> Any:
 
 def serve(args: Any) -> int:
     """Run the server until Ctrl+C / SIGTERM (the console starts per browser connection)."""
+    if not 0 < args.port < 65536:
+        print(f"k0s-tui: --port {args.port}: not a TCP port", file=sys.stderr)
+        return 2
     host = args.host or LOOPBACK
     if args.host and args.host not in (LOOPBACK, "localhost", "::1"):
         print(f"k0s-tui: warning: serving on {args.host}: anyone who can reach port {args.port} there "
