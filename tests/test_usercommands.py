@@ -197,6 +197,13 @@ name = "Broken"
 key = "Z"
 panes = ["nodes"]
 argv = ["echo", "{nope}"]
+
+[[command]]
+name = "Shadow"
+key = "x"
+panes = ["nodes", "sysinfo"]
+argv = ["true"]
+mutating = false
 '''
 
 
@@ -224,6 +231,10 @@ async def test_console_runs_a_command_from_the_nodes_pane(xdg, tmp_path):
         # The bad entry is reported (file, entry, field) and the others still load.
         warnings = [n.message for n in app._notifications]
         assert f"{path}: command #3 'Broken', argv[1]: unknown field {{nope}} for pane nodes" in warnings[0]
+        # `x` is Stop in Nodes: not taken there, but bound in Sysinfo where it is free.
+        assert f"{path}: command 'Shadow', key: 'x' is a built-in key in nodes" in warnings[1]
+        assert [b.description for b in app.pane("sysinfo")._bindings.key_to_bindings["x"]] == ["Shadow"]
+        assert [b.id for b in app.pane("nodes")._bindings.key_to_bindings["x"]] == ["nodes.stop"]
         rows = {bid: desc for _, desc, bid in app.binding_rows()}
         assert rows["user.kernel"] == "Kernel" and rows["user.wipe-data-dir"] == "Wipe data dir"
         await pilot.press("question_mark")

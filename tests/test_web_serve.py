@@ -55,8 +55,7 @@ def test_browser_shows_the_console_and_a_key_switches_pane(served):
         assert "Platforms" not in text  # a column of the Containers pane only
         send_keys(driver, "2")
         wait_for(lambda: "Platforms" in received(driver)[seen:], 30, "the Containers pane after pressing 2")
-        # The same browser without the token in the URL: a fresh profile, no cookie, refused.
-    with chromium() as driver:
+    with chromium() as driver:  # a fresh profile (no cookie) and the URL without its token
         driver.get(served.base + "/")
         assert "403" in driver.find_element("tag name", "body").text
         assert driver.execute_script("return window.__k0sSockets") == []

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.binding import Binding
 
 from backends.errors import BackendError, ValidationError
-from backends.hosts.usercommands import Problem, UserCommand, load_commands, render_all
+from backends.hosts.usercommands import Problem, UserCommand, default_commands_path, load_commands, render_all
 from backends.session.usercommands import CommandRun, run_user_command
 from tui.screens.modals import ConfirmScreen, TextScreen
 
@@ -52,7 +52,7 @@ def install_user_commands(app: "K0sTuiApp") -> list[Problem]:
         for pane_id in cmd.panes:
             pane = app.pane(pane_id)
             if cmd.key in _taken_keys(app, pane):
-                problems.append(Problem(str(app.commands_path or "commands.toml"), repr(cmd.name), "key",
+                problems.append(Problem(str(app.commands_path or default_commands_path()), repr(cmd.name), "key",
                                         f"{cmd.key!r} is a built-in key in {pane_id}"))
                 continue
             pane._bindings.key_to_bindings.setdefault(cmd.key, []).append(
