@@ -15,10 +15,12 @@ driver; ``K0S_TUI_SERVED=1`` is set as well): keys that need a real terminal ref
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import os
 import secrets
 import shlex
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -91,10 +93,28 @@ def make_server(command: list[str], *, host: str, port: int, token: str) -> Any:
             return app
 
         async def on_startup(self, app: web.Application) -> None:
-            print(f"k0s-tui console at {self.public_url}/?token={token}", flush=True)
-            print("anyone with this URL gets the console; Ctrl+C stops it", flush=True)
+            """Nothing yet: the socket is bound only after startup (see :meth:`serve`)."""
 
-    served = TokenServer(shlex.join(command), host=host, port=port, title="k0s-tui")
+        def serve(self, debug: bool = False) -> None:
+            """Like textual-serve's, but prints the URL once the socket listens (aiohttp calls
+            ``print`` after binding), so whoever reads it can connect at once."""
+            self.debug = debug
+            self.initialize_logging()
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, self.request_exit)
+
+            def announce(*_: object) -> None:
+                print(f"k0s-tui console at {self.public_url}/?token={token}", flush=True)
+                print("anyone with this URL gets the console; Ctrl+C stops it", flush=True)
+
+            web.run_app(self._make_app(), host=self.host, port=self.port, handle_signals=False,
+                        loop=loop, print=announce)
+
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 literal in a URL
+    served = TokenServer(shlex.join(command), host=host, port=port, title="k0s-tui",
+                         public_url=f"http://{shown}:{port}")
 
     @web.middleware
     async def token_middleware(request: web.Request,
