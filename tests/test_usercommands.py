@@ -265,3 +265,14 @@ async def test_console_readonly_hides_mutating_commands(xdg, tmp_path):
         await pilot.press("W")
         await settle(app, pilot)
         assert app.screen is app.screen_stack[0]  # nothing asked, nothing run
+
+
+def test_output_text_replaces_control_characters_and_cuts_huge_output():
+    from backends.session.usercommands import CommandRun
+    from tui.usercommands import MAX_SHOWN, output_text
+
+    run = CommandRun("n1", ["x", "a\x1b[2J"], 0, stdout="ok\x1b]0;title\x07\n" + "y" * (MAX_SHOWN + 10),
+                     stderr="warn\x9b31m\n")
+    text = output_text([run]).plain
+    assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text
+    assert "[… 23 characters cut …]" in text and "exit 0" in text

@@ -24,6 +24,15 @@ if TYPE_CHECKING:
     from tui.panes.base import Pane
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: Characters of each stream shown per host (the end is kept: that is where errors are).
+MAX_SHOWN = 200_000
+
+
+def _shown(text: str) -> str:
+    text = text.rstrip("\n")
+    if len(text) > MAX_SHOWN:
+        text = f"[… {len(text) - MAX_SHOWN} characters cut …]\n" + text[-MAX_SHOWN:]
+    return _CONTROL.sub("?", text) + "\n"
 
 
 def binding_id(cmd: UserCommand) -> str:
@@ -132,9 +141,9 @@ def output_text(runs: list[CommandRun]) -> Text:
     for r in runs:
         t.append(_CONTROL.sub("?", f"── {r.host}: {shlex.join(r.argv)} ──\n"), style="bold")
         if r.stdout:
-            t.append(_CONTROL.sub("?", r.stdout.rstrip("\n")) + "\n")
+            t.append(_shown(r.stdout))
         if r.stderr:
-            t.append(_CONTROL.sub("?", r.stderr.rstrip("\n")) + "\n", style="red")
+            t.append(_shown(r.stderr), style="red")
         if r.error:
             t.append(_CONTROL.sub("?", f"could not run: {r.error}") + "\n", style="bold red")
         else:
