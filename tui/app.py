@@ -65,12 +65,16 @@ class K0sTuiApp(App):
         start_pane: str = "nodes",
         scan_certs: bool = True,
         retention_default: int = 7,
+        commands_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.session = session
         self.refresh_seconds = refresh
         self.clock = clock or session.clock or utcnow
         self.keymap_path = keymap_path
+        #: commands.toml (None: $XDG_CONFIG_HOME/k0s-tui/commands.toml); loaded on mount.
+        self.commands_path = commands_path
+        self.user_commands: list = []
         #: Binding id -> keys from keymap.toml (only what the user rebound).
         self.user_keymap: dict[str, str] = {}
         self.start_pane = start_pane
@@ -111,6 +115,9 @@ class K0sTuiApp(App):
     def on_mount(self) -> None:
         self.command_input.display = False
         self.apply_user_keymap()
+        from tui.usercommands import install_user_commands
+
+        install_user_commands(self)
         self.update_header()
         self.theme_changed_signal.subscribe(self, lambda _theme: self._redraw_all())
         for pane_cls in PANES:

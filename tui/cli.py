@@ -19,6 +19,8 @@ from typing import Any
 
 EXIT_USAGE = 2
 HEADLESS_COMMANDS = ("status", "sysinfo", "images", "certs", "airgap")
+#: Commands that are not headless passes: `serve` puts the console in a browser.
+OTHER_COMMANDS = ("serve",)
 
 
 def _version() -> str:
@@ -38,8 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Keys: ? in the app lists every binding; rebind them in "
                "$XDG_CONFIG_HOME/k0s-tui/keymap.toml.",
     )
-    p.add_argument("command", nargs="?", choices=HEADLESS_COMMANDS, metavar="COMMAND",
-                   help=f"run headless instead of the console: {', '.join(HEADLESS_COMMANDS)}")
+    p.add_argument("command", nargs="?", choices=HEADLESS_COMMANDS + OTHER_COMMANDS, metavar="COMMAND",
+                   help=f"run headless instead of the console: {', '.join(HEADLESS_COMMANDS)}; "
+                        "or `serve` the console in a browser")
     p.add_argument("--json", action="store_true", help="headless output as JSON")
     p.add_argument("--all", action="store_true", dest="all_images",
                    help="airgap: compare with `k0s airgap list-images --all` (optional components too)")
@@ -62,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--keymap", metavar="FILE", type=Path,
                      help="keymap file (default $XDG_CONFIG_HOME/k0s-tui/keymap.toml)")
     opt.add_argument("--theme", metavar="NAME", help="Textual theme name (e.g. textual-dark, nord)")
+    opt.add_argument("--commands", metavar="FILE", type=Path,
+                     help="user commands file (default $XDG_CONFIG_HOME/k0s-tui/commands.toml)")
+    web = p.add_argument_group("serve (the console in a browser)")
+    web.add_argument("--port", metavar="P", type=int, default=8000, help="port to serve on (default 8000)")
+    web.add_argument("--host", metavar="ADDRESS",
+                     help="address to bind (default 127.0.0.1; anything else warns)")
+    web.add_argument("--allow-actions", action="store_true",
+                     help="let the browser console change things (default: read-only)")
     return p
 
 
@@ -135,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"k0s-tui: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.command == "serve":
+        from tui.serve import serve
+
+        return serve(args)
     from backends.session.session import ClusterSession
 
     settings = ssh_settings(args) if any(h.ssh is not None for h in inventory.hosts) else None
@@ -157,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                                         out=sys.stdout))
     from tui.app import K0sTuiApp
 
-    app = K0sTuiApp(session, refresh=args.refresh, keymap_path=args.keymap)
+    app = K0sTuiApp(session, refresh=args.refresh, keymap_path=args.keymap, commands_path=args.commands)
     if args.theme:
         app.theme = args.theme
     app.run()

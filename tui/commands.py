@@ -30,6 +30,11 @@ class K0sCommands(Provider):
                 continue
             out.append((f"{pane.title}: {binding.description}", f"key {binding.key}",
                         partial(pane.run_action, binding.action)))
+        for bindings in pane._bindings.key_to_bindings.values():  # commands.toml entries, bound at start
+            for b in bindings:
+                if (b.id or "").startswith("user."):
+                    out.append((f"{pane.title}: {b.description}", f"key {b.key} (commands.toml)",
+                                partial(pane.run_action, b.action)))
         out.append(("Toggle activity panel", "operations and their progress", app.action_toggle_activity))
         out.append(("Refresh now", "snapshot every host", app.action_refresh_now))
         out.append(("Show key bindings", "?", app.action_help))

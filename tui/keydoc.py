@@ -26,7 +26,8 @@ async def collect() -> list[tuple[str, str, str, str]]:
     with tempfile.TemporaryDirectory() as tmp:
         session = ClusterSession(Inventory("docs", []), [], audit=AuditLog(Path(tmp) / "a.log"),
                                  catalog=BackupCatalog(Path(tmp) / "b"))
-        app = K0sTuiApp(session, refresh=0, keymap_path=Path(tmp) / "none.toml", scan_certs=False)
+        app = K0sTuiApp(session, refresh=0, keymap_path=Path(tmp) / "none.toml", scan_certs=False,
+                        commands_path=Path(tmp) / "none-commands.toml")
         rows: list[tuple[str, str, str, str]] = []
         seen: set[str] = set()
         async with app.run_test(size=(160, 48)) as pilot:

@@ -34,7 +34,8 @@ def demo_app(tmp: Path, *, clock=lambda: FROZEN, refresh: float = 0.0, scan_cert
     demo = DemoCluster(**demo_kwargs)
     session = ClusterSession.open(demo_inventory(demo), simulated=demo_transports(demo), backup_dir=backup_dir or tmp / "backups",
                                   audit_path=tmp / "audit.log", clock=clock)
-    return K0sTuiApp(session, refresh=refresh, clock=clock, keymap_path=tmp / "none.toml", scan_certs=scan_certs)
+    return K0sTuiApp(session, refresh=refresh, clock=clock, keymap_path=tmp / "none.toml", scan_certs=scan_certs,
+                     commands_path=tmp / "none-commands.toml")
 
 
 async def settle(app, pilot) -> None:

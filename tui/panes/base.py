@@ -83,6 +83,12 @@ class Pane(Vertical):
     def start(self) -> None:
         """The app has mounted: start what this pane needs from the beginning."""
 
+    def action_user_command(self, index: int) -> None:
+        """A commands.toml entry's key (bound at start by tui.usercommands)."""
+        from tui.usercommands import run_from_pane
+
+        run_from_pane(self, index)
+
     def refresh_data(self) -> None:
         """Start whatever refresh this pane needs (called on each tick while shown, and on show)."""
 
