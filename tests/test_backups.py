@@ -207,6 +207,7 @@ def test_commit_never_overwrites(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------------- backups from hosts
 
+from backends.errors import CommandFailed  # noqa: E402
 from backends.k0s.backups import cluster_backup  # noqa: E402
 from backends.hosts.spec import HostSpec  # noqa: E402
 from backends.k0s.host import K0sHost  # noqa: E402
@@ -230,9 +231,11 @@ async def test_stream_cut_leaves_nothing_and_next_backup_works(tmp_path: Path, m
     hosts = [_local_host("w1", role="worker"), _local_host("c1", binary=str(tmp_path / "absent")),
              _local_host("c2")]
     seen: list[str] = []
-    with pytest.raises(Exception) as info:
+    with pytest.raises(CommandFailed) as info:
         await cluster_backup(hosts, cat, lambda p: seen.append(p.phase), cluster="prod")
-    assert "c2" in str(info.value)
+    # c2 is the first running controller; the stand-in dies by SIGKILL mid-stream.
+    assert info.value.host == "c2" and info.value.exit_status == -9
+    assert "connection lost" in info.value.message
     # Nothing new: no partial, no archive, the earlier entry untouched.
     assert {p.name: p.read_bytes() for p in cat.dir.iterdir()} == before
     assert [e.file for e in cat.list()] == [earlier.file]

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from backends.transport.batching import StdoutDemux, batch_script, new_token, split_stderr
 from backends.errors import CommandTimeout, ConnectionLost, SudoPasswordRequired
 from backends.transport.ssh.transport import SSHTransport
+from tests.waits import wait_for_process
 
 # ---------------------------------------------------------------- pure parts
 
@@ -167,13 +168,15 @@ async def test_connection_lost_mid_batch_keeps_finished_results(sshd_factory):
     server = sshd_factory.start()
     t = SSHTransport(server.host_spec("node-b"), server.settings())
     try:
-        async def kill_soon() -> None:
-            await asyncio.sleep(1.0)
+        async def kill_once_running() -> None:
+            # The batch runs its commands in order: once the sleep runs, `echo` has finished
+            # and its output and end marker are on their way (results arrive at batch end).
+            await wait_for_process("sleep 20.173")
             server.kill()
 
-        killer = asyncio.ensure_future(kill_soon())
+        killer = asyncio.ensure_future(kill_once_running())
         done, lost = await asyncio.gather(
-            t.run(["echo", "before"]), t.run(["sleep", "20"], timeout=30), return_exceptions=True)
+            t.run(["echo", "before"]), t.run(["sleep", "20.173"], timeout=30), return_exceptions=True)
         await killer
         assert done.stdout == b"before\n"
         assert isinstance(lost, ConnectionLost) and "node-b" in str(lost)
@@ -193,8 +196,8 @@ async def test_a_cancelled_caller_frees_its_session(sshd_server):
     t = SSHTransport(sshd_server.host_spec("node-a"), sshd_server.settings(max_sessions=1))
     try:
         await t.connect()
-        hung = asyncio.ensure_future(t.run(["sleep", "30"], timeout=60))
-        await asyncio.sleep(0.5)
+        hung = asyncio.ensure_future(t.run(["sleep", "30.271"], timeout=60))
+        await wait_for_process("sleep 30.271")  # it holds the only session now
         hung.cancel()
         with pytest.raises(asyncio.CancelledError):
             await hung
@@ -205,8 +208,8 @@ async def test_a_cancelled_caller_frees_its_session(sshd_server):
 
 
 async def test_one_cancelled_caller_leaves_the_batch_to_the_others(ssh):
-    slow = asyncio.ensure_future(ssh.run(["sh", "-c", "sleep 1; echo slow"]))
-    other = asyncio.ensure_future(ssh.run(["sh", "-c", "sleep 1; echo other"]))
-    await asyncio.sleep(0.3)
+    slow = asyncio.ensure_future(ssh.run(["sh", "-c", "sleep 1.0417; echo slow"]))
+    other = asyncio.ensure_future(ssh.run(["sh", "-c", "sleep 1.0417; echo other"]))
+    await wait_for_process("sleep 1.0417; echo other", timeout=1)  # both are in one batch now
     slow.cancel()
     assert (await other).stdout == b"other\n"

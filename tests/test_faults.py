@@ -37,6 +37,7 @@ from backends.k0s.host import K0sHost
 from backends.models import K0sStatus, SysinfoReport
 from backends.transport.ssh.transport import SSHSettings, SSHTransport
 from tests.fixtures.sshd import SshdFactory, SshServer, free_port
+from tests.waits import wait_for, wait_for_path
 from tests.test_backups import make_archive
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -219,13 +220,6 @@ exec "{STANDIN}" "$@"
 """)
 
 
-async def wait_for(path: Path, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        assert time.monotonic() < deadline, f"{path} never appeared"
-        await asyncio.sleep(0.02)
-
-
 @pytest.mark.parametrize("how", ["sigstop", "kill"])
 async def test_sshd_stopped_or_killed_mid_command(fleet: Fleet, tmp_path: Path, how: str) -> None:
     await recovered(fleet)  # connections open and warm
@@ -233,7 +227,7 @@ async def test_sshd_stopped_or_killed_mid_command(fleet: Fleet, tmp_path: Path, 
     mark_when_run(fleet.faulty_script, marker, "sleep 3")
     server = fleet.faulty_server
     task = asyncio.ensure_future(refresh(fleet))
-    await wait_for(marker)  # the faulty host is inside `k0s status` now
+    await wait_for_path(marker)  # the faulty host is inside `k0s status` now
     t0 = time.monotonic()
     server.pause() if how == "sigstop" else server.kill()
     try:
@@ -404,11 +398,10 @@ async def test_backup_stream_cut_halfway(fleet: Fleet, tmp_path: Path) -> None:
     write_script(script, f'[ "$1" = backup ] && {{ head -c {half} "{archive}"; exec sleep 30; }}\n'
                          f'exec "{STANDIN}" "$@"\n')
     task = asyncio.ensure_future(cluster_backup(backup_hosts, catalog, cluster="prod"))
-    deadline = time.monotonic() + 10
     landed = half - (256 << 10)  # the local writer may still buffer the last chunk
-    while not any(p.stat().st_size >= landed for p in catalog.dir.glob("*.partial")):
-        assert time.monotonic() < deadline and not task.done(), "the stream never reached half"
-        await asyncio.sleep(0.02)
+    await wait_for(lambda: task.done() or any(p.stat().st_size >= landed for p in catalog.dir.glob("*.partial")),
+                   "the stream never reached half", timeout=10)
+    assert not task.done(), task
     server.kill()
     with pytest.raises(ConnectionLost, match=r"^faulty: connection lost during `.*k0s"):
         await asyncio.wait_for(task, 10)

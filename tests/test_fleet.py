@@ -11,6 +11,7 @@ import pytest
 from backends.errors import BackendError, CommandTimeout, HostUnreachable, K0sNotRunning
 from backends.fleet import HostOutcome, run_on_fleet, stream_fleet
 from backends.transport.ssh.transport import SSHTransport
+from tests.waits import wait_for_process
 
 
 @dataclass
@@ -75,8 +76,14 @@ async def test_limit_bounds_concurrency():
 
 
 async def test_caller_cancellation_propagates():
-    task = asyncio.ensure_future(run_on_fleet([Host("x", 30)], op, timeout=None))
-    await asyncio.sleep(0.05)
+    started = asyncio.Event()
+
+    async def hang(h: Host) -> str:
+        started.set()
+        return await op(h)  # sleeps 30 s: only the caller's cancel ends it
+
+    task = asyncio.ensure_future(run_on_fleet([Host("x", 30)], hang, timeout=None))
+    await asyncio.wait_for(started.wait(), 5)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -94,7 +101,7 @@ async def test_eight_sshd_hosts_one_killed_mid_run(sshd_factory, login_user):
         name: str
 
     async def slow_echo(item: Item) -> str:
-        r = await transports[item.name].run(["sh", "-c", f"sleep 1.5; echo {item.name}"], timeout=20)
+        r = await transports[item.name].run(["sh", "-c", f"sleep 1.5031; echo {item.name}"], timeout=20)
         return r.stdout_text.strip()
 
     items = [Item(n) for n in transports]
@@ -108,7 +115,7 @@ async def test_eight_sshd_hosts_one_killed_mid_run(sshd_factory, login_user):
         t0 = time.monotonic()
 
         async def killer() -> None:
-            await asyncio.sleep(0.5)
+            await wait_for_process("sleep 1.5031; echo node-3", timeout=1.5)  # running on node-3
             victim.kill()
 
         kill_task = asyncio.ensure_future(killer())

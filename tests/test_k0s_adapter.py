@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from backends.errors import (
+    BackendError,
     CommandFailed,
     K0sNotInstalled,
     K0sNotRunning,
@@ -167,7 +168,7 @@ async def test_demo_status_version_members_nodes() -> None:
     assert [m.name for m in members] == ["controller-1", "controller-2", "controller-3"]
     nodes = await c1.kube_nodes()
     assert {n.name for n in nodes} >= {f"worker-{i}" for i in range(1, 5)}
-    with pytest.raises(Exception, match="controllers only"):
+    with pytest.raises(BackendError, match="worker-1: kubectl runs on controllers only"):
         await hosts["worker-1"].kube_nodes()
     snaps = await asyncio.gather(*(h.snapshot() for h in hosts.values()))
     apply_kube_readiness(list(snaps), nodes)

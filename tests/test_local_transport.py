@@ -19,6 +19,7 @@ import pytest
 from backends.errors import BackendError, CommandTimeout
 from backends.transport.local import LocalTransport
 from tests.files import sha256
+from tests.waits import wait_for
 
 
 @pytest.fixture
@@ -49,9 +50,15 @@ async def test_timeout_kills_the_whole_process_group(local, tmp_path):
         await local.run(["sh", "-c", f'sleep 30 & echo $! > "{marker}"; wait'], timeout=0.5)
     assert time.monotonic() - t0 < 3
     pid = int(marker.read_text())
-    await asyncio.sleep(0.1)
     state = Path(f"/proc/{pid}/stat")
-    assert not state.exists() or state.read_text().split(") ")[1][0] == "Z"
+
+    def dead() -> bool:  # gone, or a zombie waiting for its (also killed) parent to be reaped
+        try:
+            return state.read_text().split(") ")[1][0] == "Z"
+        except FileNotFoundError:
+            return True
+
+    await wait_for(dead, f"child sleeper {pid} still alive", timeout=2)
 
 
 async def test_run_streaming_lines(local):
@@ -112,7 +119,7 @@ async def test_write_file_atomic_keeps_mode_and_never_shows_half_a_file(local, t
     finally:
         stop.set()
         th.join()
-    assert seen <= {b"AA2000000", b"BB2000000"}  # whole old or whole new, never a mix
+    assert seen and seen <= {b"AA2000000", b"BB2000000"}  # whole old or whole new, never a mix
     assert stat.S_IMODE(f.stat().st_mode) == 0o640
     assert [p.name for p in tmp_path.iterdir()] == ["k0s.yaml"]
     g = tmp_path / "fresh"
@@ -141,11 +148,11 @@ def test_sudo_password_required_for_unprivileged_console(sudo_user):
     # use Debian's python3.
     work = Path(tempfile.mkdtemp(prefix="k0s-sudo-probe-"))
     try:
-        pkg = work / "backends"
-        pkg.mkdir()
         src = Path(__file__).resolve().parent.parent / "backends"
-        for name in ("__init__.py", "errors.py", "transport.py", "streamio.py", "local.py"):
-            shutil.copy(src / name, pkg / name)
+        for name in ("__init__.py", "errors.py", "transport/__init__.py", "transport/base.py",
+                     "transport/streamio.py", "transport/local.py"):
+            (work / "backends" / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src / name, work / "backends" / name)
         (work / "probe.py").write_text(PROBE)
         for p in [work, *work.rglob("*")]:
             p.chmod(0o755 if p.is_dir() else 0o644)

@@ -31,6 +31,7 @@ from backends.transport.ssh.knownhosts import fetch_host_key, host_key_spec, tru
 from backends.transport.local import LocalTransport
 from backends.transport.ssh.transport import SSHSettings, SSHTransport
 from tests.files import sha256
+from tests.waits import wait_for_no_process, wait_for_process
 
 
 @pytest.fixture
@@ -292,7 +293,6 @@ async def test_reconnect_after_sshd_restart(sshd_factory):
     try:
         assert (await t.run(["echo", "1"])).stdout == b"1\n"
         server.restart()
-        await asyncio.sleep(0.1)
         assert (await t.run(["echo", "2"])).stdout == b"2\n"
         assert t.connect_count == 2
     finally:
@@ -305,8 +305,8 @@ async def test_host_killed_mid_command_is_connection_lost(sshd_factory):
     t = SSHTransport(server.host_spec("doomed"), server.settings())
     try:
         await t.connect()
-        task = asyncio.ensure_future(t.run(["sleep", "10"]))
-        await asyncio.sleep(0.5)
+        task = asyncio.ensure_future(t.run(["sleep", "10.391"]))
+        await wait_for_process("sleep 10.391")  # the command runs on the host now
         server.kill()
         with pytest.raises(ConnectionLost, match="doomed"):
             await asyncio.wait_for(task, 5)
@@ -356,9 +356,7 @@ async def test_timeout_kills_remote_command_for_non_root_login(sshd_server, sudo
     try:
         with pytest.raises(CommandTimeout):
             await t.run(["sleep", "31.4159"], timeout=0.5)
-        await asyncio.sleep(0.3)
-        r = await t.run(["pgrep", "-f", "slee[p] 31.4159"])  # [p]: not matching our own shell
-        assert r.exit_status == 1, r.stdout_text
+        await wait_for_no_process("slee[p] 31.4159", timeout=5)  # killed, not left to run 31 s
     finally:
         await t.close()
 
@@ -438,8 +436,8 @@ async def test_bastion_tunnel(sshd_factory, tmp_path):
 
         assert (await t.run(["echo", "via"])).stdout == b"via\n"
         assert t.info.extra["bastion"].endswith(f":{bastion.port}")
-        task = asyncio.ensure_future(t.run(["sleep", "10"]))
-        await asyncio.sleep(0.3)
+        task = asyncio.ensure_future(t.run(["sleep", "10.529"]))
+        await wait_for_process("sleep 10.529")  # running on the target, through the bastion
         bastion.kill()  # the target itself is fine, but our only path to it is gone
         with pytest.raises(HostUnreachable):
             await asyncio.wait_for(task, 5)
