@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import stat
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -86,7 +87,9 @@ async def test_list_matches_ctr(backend, containerd):
     theirs = containerd.ctr("images", "ls").stdout.splitlines()[1:]
     assert set(ours) == {line.split()[0] for line in theirs}
     bb = ours[containerd.busybox]
-    assert bb.digest.startswith("sha256:") and bb.created is not None
+    assert bb.digest.startswith("sha256:")
+    # created: when this containerd stored it (it is the store's record, not the image config's)
+    assert bb.created is not None and abs(datetime.now(timezone.utc) - bb.created) < timedelta(hours=1)
     assert 900_000 < bb.size_bytes < 3_000_000
 
 
@@ -177,7 +180,8 @@ async def test_running_sandbox_and_container_listed(backend, containerd):
         assert (pod.kind, pod.state, pod.name, pod.namespace) == ("sandbox", "ready", name, "k0s-tui-test")
         ctr_row = rows[container_id]
         assert (ctr_row.kind, ctr_row.state, ctr_row.name, ctr_row.pod) == ("container", "running", "sleeper", name)
-        assert ctr_row.labels.get("role") == "test" and ctr_row.created is not None
+        assert ctr_row.labels.get("role") == "test"
+        assert ctr_row.created is not None and abs(datetime.now(timezone.utc) - ctr_row.created) < timedelta(minutes=5)
         assert "busybox" in ctr_row.image
         # containerd itself agrees the task runs
         assert container_id in containerd.ctr("tasks", "ls", "-q").stdout.split()

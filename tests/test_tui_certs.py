@@ -99,7 +99,7 @@ async def test_fleet_table_sorted_with_severities_and_header(xdg):
         # Details on enter.
         table.select_key(leaf)
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, TextScreen)
         body = app.screen.body.render()
         text = body.plain if isinstance(body, Text) else str(body)
@@ -119,7 +119,7 @@ async def test_renew_restarts_k0s_and_shows_new_dates(xdg):
         leaf = next(k for k in table.visible_keys() if split_key(k)[0] == bad and table.cell_text(k, "ca") == "")
         table.select_key(leaf)
         await pilot.press("r")
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, ConfirmScreen)
         assert app.screen.targets == [bad] and bad in app.screen.title_text
         await pilot.click("#confirm")
@@ -148,7 +148,7 @@ async def test_renew_cancelled_changes_nothing(xdg):
         bad = expiring_controller(app)
         before = app.session.cert_expiry[bad]
         await pilot.press("r")
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("escape")
         await settle(app, pilot)
@@ -194,14 +194,15 @@ async def test_unreadable_and_not_yet_valid_rows(xdg):
         app.session.certs[host] = [good, skewed, garbage]
         app.session.cert_times[host] = datetime(2026, 11, 27, 12, 1, tzinfo=timezone.utc)
         pane.sync()
-        await pilot.pause()
+        await settle(app, pilot)
         gk = f"{host}\x1f/var/lib/k0s/pki/garbage.crt"
         fk = f"{host}\x1f/var/lib/k0s/pki/future.crt"
         assert table.cell_text(gk, "status") == "unreadable"
         assert "not a PEM" in table.cell_text(gk, "cn")
         assert table.visible_keys()[0] == gk  # unreadable files first
         assert table.cell_text(fk, "status") == "not yet valid"
-        assert cell_color(table, fk, "status") == (theme_color(app, "warning") or "").lower()
+        warning = theme_color(app, "warning")
+        assert warning and cell_color(table, fk, "status") == warning.lower()
         assert status_of(skewed, FROZEN) == ("not yet valid", "warning")
         # Only this host's rows were replaced.
         assert {split_key(k)[0] for k in table.keys} == set(app.session.controllers())

@@ -71,7 +71,7 @@ async def test_table_shows_each_controller(xdg):
         assert table.cell_text(host, "version").startswith("v1.")
         table.select_key(host)
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(app, pilot)
         body = app.screen.body.render()  # type: ignore[attr-defined]
         assert "kubeProxy" in (body.plain if isinstance(body, Text) else str(body))
 
@@ -87,7 +87,7 @@ async def test_mode_change_writes_backup_and_offers_restart(xdg):
         assert backups_on(demo, host) == []
         table.select_key(host)
         await pilot.press("m")
-        await pilot.pause()
+        await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, ChoiceScreen)
         # Only the modes this k0s accepts, then "disabled"; the current one is marked.
@@ -140,7 +140,7 @@ async def test_disable_then_cancel_keeps_file(xdg):
         pane.primary_table().select_key(host)
         before = host_file(demo, host)
         await pilot.press("m")
-        await pilot.pause()
+        await settle(app, pilot)
         await choose(app, pilot, "disabled")
         confirm = app.screen
         assert isinstance(confirm, ConfirmScreen) and "iptables -> disabled" in confirm.detail
@@ -149,7 +149,7 @@ async def test_disable_then_cancel_keeps_file(xdg):
         assert host_file(demo, host) == before and backups_on(demo, host) == []
         # Now confirm it.
         await pilot.press("m")
-        await pilot.pause()
+        await settle(app, pilot)
         await choose(app, pilot, "disabled")
         await pilot.click("#confirm")
         await settle(app, pilot)
@@ -170,13 +170,13 @@ async def test_unsupported_modes_not_offered_and_refused(xdg):
         pane = config_pane(app)
         pane.primary_table().select_key(old)
         await pilot.press("m")
-        await pilot.pause()
+        await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, ChoiceScreen)
         assert "nftables" not in screen.choices  # k0s 1.30 does not know it
         assert screen.choices == ["iptables", "ipvs", "userspace", "disabled"]
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(app, pilot)
         # The backend refuses what the UI does not offer, naming the allowed modes; no write.
         before = host_file(demo, old)
         with pytest.raises(ValidationError, match="allowed modes are iptables, ipvs, userspace"):
@@ -237,7 +237,7 @@ async def test_nodes_version_columns_highlight_mismatch(xdg):
         assert color(old, "containerd") == warn
         assert table.cell_text(same, "containerd") not in ("", "v1.7.22")
         await pilot.press("v")
-        await pilot.pause()
+        await settle(app, pilot)
         assert "containerd" not in [c.key for c in table.cols]
         assert table.cell_text(old, "version").startswith("v1.31")
         # Node details list the component versions.

@@ -23,6 +23,7 @@ from backends.transport.ssh.transport import default_app_known_hosts
 from tui.app import K0sTuiApp
 from tui.panes.nodes import HOST_KEY_MESSAGES
 from tui.screens.modals import HostKeyScreen, TextScreen
+from tests.tui_support import settle
 
 FROZEN = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 NODE = "controller-1"
@@ -63,11 +64,6 @@ def make_app(server, xdg: Path, **settings) -> tuple[K0sTuiApp, ClusterSession, 
 def audit_records(xdg: Path) -> list[dict]:
     path = xdg / "audit.log"
     return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
-
-
-async def settle(app, pilot) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 @pytest.mark.timeout(60)
@@ -147,7 +143,7 @@ async def test_changed_key_is_explained_never_trusted(demo_server, xdg):
         removal = shlex.join(["ssh-keygen", "-R", f"[127.0.0.1]:{demo_server.port}", "-f", str(app_kh)])
         assert removal in body
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(app, pilot)
 
         # Even asked directly, the backend refuses, writes nothing, and audits the refusal.
         with pytest.raises(HostKeyChanged):

@@ -47,7 +47,7 @@ async def test_readonly_refuses_before_any_io_and_audits(tmp_path, monkeypatch):
         await s.host("local-1").stop()
     with pytest.raises(ReadOnlyRefused):
         s.apply_retention(1)
-    assert not log.exists() or "stop" not in log.read_text()
+    assert not log.exists()  # the stand-in logs every call: it was never run
     records = audit_lines(tmp_path)
     assert [r["operation"] for r in records] == ["stop", "pull busybox:1", "remove busybox:1", "backup",
                                                   "backup retention"]

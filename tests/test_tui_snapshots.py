@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tui.screenshots import demo_app
+from tests.tui_support import settle
 
 pytestmark = pytest.mark.timeout(120)
 SIZE = (120, 36)
@@ -25,21 +26,15 @@ def app(tmp_path: Path, monkeypatch):
     return demo_app(tmp_path, backup_dir=Path("backups"))
 
 
-async def _settle(pilot) -> None:
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
 def _show(key: str, *, backup: bool = False):
     async def run_before(pilot) -> None:
-        await _settle(pilot)
+        await settle(pilot.app, pilot)
         if backup:
             pilot.app.backup_now()
-            await _settle(pilot)
+            await settle(pilot.app, pilot)
             pilot.app.activity.remove_class("-shown")
         await pilot.press(key)
-        await _settle(pilot)
+        await settle(pilot.app, pilot)
     return run_before
 
 
