@@ -13,6 +13,7 @@ from textual.app import App, ComposeResult
 from tui.keymap import KeymapError, load_keymap
 from widgets.fmt import human_age, human_duration, human_size
 from widgets.table import Col, ResourceTable, row_matcher
+from tests.tui_support import settle
 
 COLS = [Col("name", "Name"), Col("size", "Size"), Col("label", "Label")]
 
@@ -150,3 +151,16 @@ def test_cli_version_and_exclusive_sources(tmp_path: Path):
         main(["--version"])
     assert exc.value.code == 0
     assert main(["--demo", "--ssh", "root@127.0.0.1"]) == 2
+
+
+async def test_sort_ties_go_by_row_key_not_arrival_order():
+    """Rows equal in the sort column (hosts answering in any order) land in one order: by key."""
+    app = TableApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        t = app.query_one(ResourceTable)
+        t.sort_by("size")
+        for key in ("h3\x1fca", "h1\x1fca", "h2\x1fca", "h1\x1fleaf"):
+            days = 1 if key.endswith("leaf") else 3065
+            t.upsert(key, {"name": key, "size": str(days), "label": ""}, {"size": days})
+        await settle(app, pilot)
+        assert t.visible_keys() == ["h1\x1fleaf", "h1\x1fca", "h2\x1fca", "h3\x1fca"]
