@@ -1,4 +1,4 @@
-"""SVG snapshots of the four panes on the demo cluster at 120x36, clock and relative times frozen.
+"""SVG snapshots of every pane on the demo cluster at 120x36, clock and relative times frozen.
 
 Regenerate with `pytest tests/test_tui_snapshots.py --snapshot-update` (stored under
 tests/__snapshots__ by pytest-textual-snapshot).
@@ -52,3 +52,11 @@ def test_sysinfo_pane(snap_compare, app):
 
 def test_backups_pane(snap_compare, app):
     assert snap_compare(app, terminal_size=SIZE, run_before=_show("4", backup=True))
+
+
+def test_certs_pane(snap_compare, app):
+    assert snap_compare(app, terminal_size=SIZE, run_before=_show("5"))
+
+
+def test_config_pane(snap_compare, app):
+    assert snap_compare(app, terminal_size=SIZE, run_before=_show("6"))
