@@ -14,6 +14,7 @@ from tui.keymap import KeymapError, load_keymap
 from widgets.fmt import human_age, human_duration, human_size
 from widgets.table import Col, ResourceTable, row_matcher
 from tests.tui_support import settle
+from tests.files import ROOT
 
 COLS = [Col("name", "Name"), Col("size", "Size"), Col("label", "Label")]
 
@@ -138,7 +139,7 @@ def test_keymap_file(tmp_path: Path):
 def test_cli_without_hosts_names_the_options(tmp_path: Path):
     env = {"PATH": str(tmp_path), "HOME": str(tmp_path)}
     out = subprocess.run([sys.executable, "-m", "tui.cli"], capture_output=True, text=True, env=env,
-                         cwd=Path(__file__).resolve().parent.parent, timeout=60)
+                         cwd=ROOT, timeout=60)
     assert out.returncode == 2
     for word in ("--demo", "--inventory", "--ssh"):
         assert word in out.stderr

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from backends.models import STATUS_RANK, Image, K0sStatus, SysinfoReport
 from backends.k0s import parsers
 from backends.k0s.parsers import ParseError
+from tests.files import SAMPLES
 
-SAMPLES = Path(__file__).parent / "samples"
 SAMPLE_TEXTS = sorted(p.read_text() for p in SAMPLES.iterdir() if p.is_file())
 
 PARSERS = [

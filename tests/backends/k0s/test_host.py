@@ -1,6 +1,6 @@
 """The k0s adapter over real transports: the in-process demo, local processes, scripted old k0s.
 
-Over SSH: tests/test_demo_over_ssh.py.
+Over SSH: tests/demo/test_over_ssh.py.
 """
 
 from __future__ import annotations

@@ -28,8 +28,8 @@ from backends.k0s.host import K0sHost
 from backends.transport.ssh.transport import SSHTransport
 from tests.fixtures.sshd import SshdFactory, SshServer, free_port
 from tui.headless import EXIT_HOST_FAILED, EXIT_OK, EXIT_USAGE, render_table, run_headless
+from tests.files import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 STANDIN = ROOT / "bench" / "standin" / "k0s"
 CONSOLE_SCRIPT = Path(sys.executable).with_name("k0s-tui")
 

@@ -17,6 +17,7 @@ from backends.demo import DemoCluster, write_standin
 from backends.hosts.spec import HostSpec
 from backends.k0s.host import K0sHost, ServiceState
 from backends.transport.local import LocalTransport
+from tests.files import ROOT
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -141,7 +142,7 @@ def test_missing_environment_and_unknown_node(tmp_path: Path) -> None:
     import sys
 
     res = subprocess.run([sys.executable, "-m", "backends.demo.standin", "status"], capture_output=True,
-                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
                          timeout=60)
     assert res.returncode == 2 and b"K0S_DEMO_STATE" in res.stderr
     write_standin(tmp_path / "bin", tmp_path / "s.json", "worker-99")

@@ -14,8 +14,8 @@ from backends.images.containerd import manifests
 from backends.images.containerd.gen import containerd_content_pb2 as content_pb2
 from backends.images.containerd.progress import IngestTracker, ingest_key
 from backends.images.containerd.refs import normalize_ref
+from tests.files import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 D1 = "sha256:" + "a" * 64
 D2 = "sha256:" + "b" * 64
 

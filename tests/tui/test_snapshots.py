@@ -1,7 +1,7 @@
 """SVG snapshots of every pane on the demo cluster at 120x36, clock and relative times frozen.
 
-Regenerate with `pytest tests/test_tui_snapshots.py --snapshot-update` (stored under
-tests/__snapshots__ by pytest-textual-snapshot).
+Regenerate with `pytest tests/tui/test_snapshots.py --snapshot-update` (stored under
+tests/tui/__snapshots__ by pytest-textual-snapshot).
 """
 
 from __future__ import annotations

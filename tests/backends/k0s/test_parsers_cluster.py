@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from backends.k0s.parsers import ParseError, parse_kube_nodes, parse_member_list
+from tests.files import SAMPLES
 
-SAMPLES = Path(__file__).parent / "samples"
 
 
 def sample(name: str) -> str:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from backends.k0s.parsers import ParseError, parse_sysinfo
+from tests.files import SAMPLES
 
-SAMPLES = Path(__file__).parent / "samples"
 
 
 def sample(name: str) -> str:

@@ -18,7 +18,7 @@ import pytest
 
 from backends.errors import BackendError, CommandTimeout
 from backends.transport.local import LocalTransport
-from tests.files import sha256
+from tests.files import ROOT, sha256
 from tests.waits import wait_for
 
 
@@ -148,7 +148,7 @@ def test_sudo_password_required_for_unprivileged_console(sudo_user):
     # use Debian's python3.
     work = Path(tempfile.mkdtemp(prefix="k0s-sudo-probe-"))
     try:
-        src = Path(__file__).resolve().parent.parent / "backends"
+        src = ROOT / "backends"
         for name in ("__init__.py", "errors.py", "transport/__init__.py", "transport/base.py",
                      "transport/streamio.py", "transport/local.py"):
             (work / "backends" / name).parent.mkdir(parents=True, exist_ok=True)

@@ -38,9 +38,9 @@ from backends.models import K0sStatus, SysinfoReport
 from backends.transport.ssh.transport import SSHSettings, SSHTransport
 from tests.fixtures.sshd import SshdFactory, SshServer, free_port
 from tests.waits import wait_for, wait_for_path
-from tests.test_backups import make_archive
+from tests.backends.k0s.test_backups import make_archive
+from tests.files import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 STANDIN = ROOT / "bench" / "standin" / "k0s"
 
 #: Short client timeouts so each fault shows within seconds.

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from backends.k0s.parsers import ParseError, is_not_running, parse_status, parse_version, version_tuple
+from tests.files import SAMPLES
 
-SAMPLES = Path(__file__).parent / "samples"
 
 
 def sample(name: str) -> str:

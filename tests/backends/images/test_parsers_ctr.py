@@ -16,8 +16,8 @@ from backends.k0s.parsers import (
     parse_pull_progress,
     parse_size,
 )
+from tests.files import SAMPLES
 
-SAMPLES = Path(__file__).parent / "samples"
 BUSYBOX = "sha256:cec785356185ce1942200e73ca082aaf368fc689b9a162e0ee05e9d4a0a6ad86"
 PAUSE = "sha256:6f3f1f0a2f9ffe4a8ca12caa82c656e79527f8aa709f7d08424d71a9e6c50d4a"
 
