@@ -22,7 +22,7 @@ class Host:
 
 
 async def op(h: Host) -> str:
-    await asyncio.sleep(h.delay)
+    await asyncio.sleep(h.delay)  # a stand-in host that takes `delay` s (the tests are about slow hosts)
     if h.fail is not None:
         raise h.fail
     return h.name.upper()
@@ -68,7 +68,7 @@ async def test_limit_bounds_concurrency():
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # the work itself: held long enough for the others to pile up
         running -= 1
 
     out = await run_on_fleet([Host(str(i)) for i in range(10)], counted, timeout=5, limit=3)
