@@ -1,5 +1,5 @@
 """The served console in a real browser: `k0s-tui serve` as a subprocess, Debian's chromium
-driven by selenium through chromium-driver. Used by tests/test_web_serve.py, and to make the
+driven by selenium through chromium-driver. Used by tests/tui/test_web_serve.py, and to make the
 README's screenshot::
 
     .venv/bin/python -m tests.browser docs/screenshots/browser.png

@@ -1,9 +1,14 @@
-"""File helpers shared by the transport tests."""
+"""File helpers and paths shared by the tests."""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+
+#: The checkout (tests live in sub-folders by layer: locate files from here, not from __file__).
+ROOT = Path(__file__).resolve().parents[1]
+#: Stored command outputs in k0s's and ctr's documented formats.
+SAMPLES = ROOT / "tests" / "samples"
 
 
 def sha256(path: Path) -> str:

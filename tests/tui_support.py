@@ -2,19 +2,46 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
+
+from textual.worker import WorkerState
+
+from tests.waits import POLL
 
 #: The frozen "now" of the console tests: relative times and the demo's clock stay stable.
 FROZEN = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 
 
-async def settle(app, pilot) -> None:
-    """Wait until no worker runs and the screen has caught up (no sleeps)."""
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+async def settle(app, pilot, timeout: float = 30.0) -> None:
+    """Wait until no worker runs and the app has processed its pending messages (no sleeps).
+
+    A finished worker posts messages whose handlers may start more workers (a refresh that
+    fetches details), so this repeats until one pass finds nothing pending or running after the
+    screen caught up. Fails the test after ``timeout`` s.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        await asyncio.wait_for(app.workers.wait_for_complete(), max(deadline - time.monotonic(), 0.01))
+        await pilot.pause()  # handlers of what the workers posted run now
+        if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):
+            return
+        assert time.monotonic() < deadline, "workers still running after settle's timeout"
+
+
+async def settle_until(app, pilot, condition: Callable[[], object], what: str, timeout: float = 10.0) -> None:
+    """Settle, then keep processing messages until ``condition()`` holds (a debounced search,
+    a timer-driven refresh); fails naming ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    await settle(app, pilot, timeout)
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
+        await pilot.pause(POLL)
+        await settle(app, pilot, max(deadline - time.monotonic(), 0.01))
 
 
 def audit(xdg: Path, *, intents: bool = False) -> list[dict]:

@@ -23,7 +23,7 @@ from backends.session.core import HostResult, error_text, utcnow
 from backends.session.session import ClusterSession
 from tui.commands import K0sCommands
 from tui.console import REFRESH_KINDS, DataChanged, WorkerKey
-from tui.keymap import KeymapError, load_keymap
+from tui.keymap import KeymapError, app_chains, default_keymap_path, keymap_warnings, load_keymap
 from tui.panes import PANES, Pane, pane_for_word
 from tui.panes.backups import BackupsPane
 from tui.panes.containers import ContainersPane
@@ -136,6 +136,9 @@ class K0sTuiApp(App):
         if keymap:
             self.user_keymap = dict(keymap)
             self.set_keymap(keymap)
+            where = self.keymap_path or default_keymap_path()
+            for warning in keymap_warnings(keymap, app_chains(type(self)), where):
+                self.notify(warning, title="keymap", severity="warning", markup=False)
 
     def key_for(self, binding_id: str, default: str) -> str:
         """The key that runs binding ``binding_id`` now (the keymap's first, else ``default``),

@@ -310,15 +310,16 @@ class ResourceTable(DataTable):
         col = self.sort_column
         current = self.selected_key()
         values = self._sort_values
-        order = sorted(self.visible_keys(), key=lambda k: _sort_key(values.get(k, {}).get(col)),
+        # Ties go by row key: rows that answer in any order still land in one order.
+        order = sorted(self.visible_keys(), key=lambda k: (_sort_key(values.get(k, {}).get(col)), k),
                        reverse=self.sort_reverse)
         if order == self.visible_keys():
             return
         # DataTable.sort hands the key function the cell objects: map each stored cell (by
         # identity) to our sort value, so numbers sort as numbers and filters keep working.
-        by_cell = {id(self._cells[k][col]): _sort_key(values.get(k, {}).get(col)) for k in order}
+        by_cell = {id(self._cells[k][col]): (_sort_key(values.get(k, {}).get(col)), k) for k in order}
         at_top = self.cursor_row == 0
-        self.sort(col, key=lambda c: by_cell.get(id(c), (2, "")), reverse=self.sort_reverse)
+        self.sort(col, key=lambda c: by_cell.get(id(c), ((2, ""), "")), reverse=self.sort_reverse)
         # Follow the selected row, unless the cursor sat at the top (it stays there: rows
         # arriving in any order must not move the view).
         if at_top:

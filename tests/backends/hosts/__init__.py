@@ -1,0 +1,1 @@
+"""Tests of backends/hosts/: host specs and inventories."""

@@ -1,0 +1,1 @@
+"""Tests of backends/images/: ctr and containerd gRPC image backends, ctr parsers."""

@@ -1,0 +1,1 @@
+"""Tests of the kernel layer: backends/errors.py, models.py, paths.py, fleet.py."""

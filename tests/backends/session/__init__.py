@@ -1,0 +1,1 @@
+"""Tests of backends/session/: ClusterSession on real local processes, the audit log."""

@@ -1,0 +1,1 @@
+"""Tests of backends/transport/: local and SSH transports, batching, host faults."""

@@ -1,0 +1,1 @@
+"""Tests of the console (tui/, widgets/): Pilot runs, SVG snapshots, keymap, headless mode."""
