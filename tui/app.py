@@ -629,7 +629,7 @@ class K0sTuiApp(App):
             return
 
         def check(value: str) -> str | None:
-            return None if value.strip().isdigit() else "enter a whole number (0 or more)"
+            return None if value.strip().isdigit() and int(value) >= 1 else "enter a whole number, 1 or more"
 
         def got_n(value: str | None) -> None:
             if value is None:

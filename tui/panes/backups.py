@@ -62,7 +62,7 @@ class BackupsPane(Pane):
         table = self.primary_table()
         app = self.app
         for e in entries:
-            verified = "yes" if e.verified else ("FAILED" if e.verify_error else "no")
+            verified = "unreadable" if e.invalid else "yes" if e.verified else ("FAILED" if e.verify_error else "no")
             table.upsert(e.file, {
                 "file": e.file, "cluster": e.cluster or "-", "source": e.source_host or "-",
                 "created": human_age(e.created, now), "size": human_size(e.size),
