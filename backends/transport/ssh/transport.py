@@ -41,6 +41,7 @@ from backends.hosts.spec import HostSpec, SSHTarget
 from backends.transport.ssh.knownhosts import HostKeyCheck, KnownHosts, StrictClient
 from backends.transport.local import check_cat_result
 from backends.paths import xdg_data_dir
+from backends.privatefile import UnsafeFile, check_private
 from backends.transport.streamio import (
     MAX_CAPTURE,
     STDERR_LIMIT,
@@ -125,6 +126,10 @@ class SSHSettings:
         """Every known_hosts file consulted, the app's last."""
         files = [Path(p).expanduser() for p in self.known_hosts]
         app = Path(self.app_known_hosts).expanduser()
+        try:  # keys trusted in the console: a symlink or a file others can write is not ours
+            check_private(app, "known_hosts file")
+        except UnsafeFile as exc:
+            raise BackendError("", str(exc)) from None
         return files + ([app] if app not in files else [])
 
 
