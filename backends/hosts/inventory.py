@@ -117,6 +117,14 @@ def _address(value: Any, where: str) -> str:
     return address
 
 
+def _remote_path(value: str, where: str) -> None:
+    """Refuse a host path that is not absolute or holds control characters: it reaches
+    commands as an operand (`df -P -k -- <parent>`), where a relative ``-a/k0s`` could act as
+    an option on a tool that ignores ``--``, and a newline would split an audit line."""
+    if not value.startswith("/") or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise InventoryError(f"{where}: {value!r} must be an absolute path without control characters")
+
+
 def _ssh_target(raw: Any, where: str, base: Path, *, allow_bastion: bool = True) -> SSHTarget:
     if not isinstance(raw, dict):
         raise InventoryError(f"{where}: must be a mapping with at least `address`")
@@ -203,6 +211,10 @@ def _host(raw: Any, index: int, path: str, base: Path) -> HostSpec:
         value = raw.get(key)
         if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
             extra[key] = str(value)
+    for field_name, value in (("dataDir", data_dir), ("--config", config_path), ("k0sInstallPath", k0s_binary)):
+        if field_name == "k0sInstallPath" and value == "k0s":
+            continue  # k0s from PATH
+        _remote_path(value, where(field_name))
     name = hostname or (ssh.address if ssh else "localhost")
     return HostSpec(name=name, role=role, ssh=ssh, data_dir=data_dir, k0s_binary=k0s_binary,
                     config_path=config_path, install_flags=tuple(flags), extra=extra)
