@@ -17,6 +17,7 @@ The functions are pure and cheap (one ``str.translate``).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 # Bidi embedding/override (U+202A–U+202E) and isolate (U+2066–U+2069) characters, plus the
@@ -32,23 +33,26 @@ def _escape(cp: int) -> str:
 
 _MULTI = {cp: _escape(cp) for cp in [*_CONTROLS, *_BIDI] if cp not in (0x09, 0x0A)}
 _LINE = {**_MULTI, 0x09: " ", 0x0A: "\\n"}
+# A search is several times faster than translate: the common (clean) case pays only for it.
+_MULTI_RE = re.compile("[" + "".join(f"\\U{cp:08x}" for cp in _MULTI) + "]")
+_LINE_RE = re.compile("[" + "".join(f"\\U{cp:08x}" for cp in _LINE) + "]")
 
 
 def clean(text: object) -> str:
     """``text`` (any object, via ``str``) with every control but tab and newline made visible."""
     s = text if isinstance(text, str) else str(text)
-    return s.translate(_MULTI)
+    return s.translate(_MULTI) if _MULTI_RE.search(s) else s
 
 
 def clean_line(text: object) -> str:
     """``text`` as one safe line: controls made visible, a newline shown as ``\\n``, a tab as a space."""
     s = text if isinstance(text, str) else str(text)
-    return s.translate(_LINE)
+    return s.translate(_LINE) if _LINE_RE.search(s) else s
 
 
 def is_clean(text: str) -> bool:
     """True when ``text`` holds nothing :func:`clean` would change."""
-    return clean(text) == text
+    return _MULTI_RE.search(text) is None
 
 
 def dumps_json(obj: Any, **kwargs: Any) -> str:

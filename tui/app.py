@@ -31,6 +31,7 @@ from tui.screens.restore import RestoreScreen
 from widgets.activity import ActivityPanel, Operation
 from widgets.fmt import human_age
 from widgets.header import ClusterHeader, HeaderInfo
+from widgets.safe import safe_str
 
 _SEP = "|"  # worker names: kind|host|operation id
 
@@ -97,6 +98,12 @@ class K0sTuiApp(App):
     def now(self) -> datetime:
         """The app's clock (frozen in tests and snapshots)."""
         return self.clock()
+
+    def notify(self, message: object, *, title: str = "", **kwargs: Any) -> None:  # type: ignore[override]
+        """Toasts carry host and file text: controls made visible; a Rich Text is shown literally."""
+        if not isinstance(message, str):
+            kwargs["markup"] = False
+        super().notify(safe_str(message), title=safe_str(title, line=True), **kwargs)
 
     def compose(self) -> ComposeResult:
         yield self.header_widget

@@ -30,6 +30,7 @@ from backends.k0s.backups import (
 )
 from backends.k0s.backups import restore as backups_restore
 from backends.k0s.backups import restore_preconditions as backups_preconditions
+from backends.safetext import clean
 from backends.errors import BackendError, ReadOnlyRefused, ValidationError
 from backends.fleet import HostOutcome, run_on_fleet, stream_fleet
 from backends.hosts.spec import HostSpec, Inventory
@@ -61,10 +62,11 @@ def utcnow() -> datetime:
 
 
 def error_text(exc: BaseException) -> str:
-    """What an operator reads for a failure: the typed message, else the exception's words."""
+    """What an operator reads for a failure: the typed message, else the exception's words
+    (controls made visible: errors quote host output)."""
     if isinstance(exc, BackendError):
-        return str(exc)
-    text = str(exc).strip()
+        return clean(str(exc))
+    text = clean(str(exc).strip())
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

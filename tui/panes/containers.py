@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Static
 from backends.session.session import HostImages
 from tui.panes.base import Pane
 from widgets.fmt import human_size
+from widgets.safe import safe_str
 from widgets.style import status_text
 from widgets.table import Col, ResourceTable
 
@@ -105,7 +106,7 @@ class ContainersPane(Pane):
     def command(self, args: list[str]) -> None:
         if args and args[0] not in ("all", "*"):
             if args[0] not in self.session.hosts:
-                self.app.notify(Text(f"no host called {args[0]!r}"), severity="warning")
+                self.app.notify(f"no host called {args[0]!r}", severity="warning", markup=False)
                 return
             self.set_scope(args[0])
         else:
@@ -135,7 +136,7 @@ class ContainersPane(Pane):
         self._status_pending = False
         in_scope = (lambda h: True) if self.scope is None else (lambda h: h == self.scope)
         paths = sorted({f"{d.path}" for h, d in self.data.items() if in_scope(h)})
-        t = Text(f"host: {self.scope or 'all'}   image path: {', '.join(paths) or '…'}", end="")
+        t = Text(safe_str(f"host: {self.scope or 'all'}   image path: {', '.join(paths) or '…'}", line=True), end="")
         errs = [f"{h}: {e}" for h, e in self.errors.items() if in_scope(h)]
         if errs:
             t.append("   ")
