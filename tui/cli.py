@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from backends.safetext import clean, clean_line
+
 EXIT_USAGE = 2
 HEADLESS_COMMANDS = ("status", "sysinfo", "images", "certs")
 
@@ -130,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         inventory, demo = build_inventory(args)
     except UsageError as exc:
-        print(f"k0s-tui: {exc}", file=sys.stderr)
+        # Inventory errors quote the file: controls made visible before they reach the terminal.
+        print(f"k0s-tui: {clean(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     from backends.session.session import ClusterSession
 
@@ -147,6 +150,11 @@ def main(argv: list[str] | None = None) -> int:
 
     app = K0sTuiApp(session, refresh=args.refresh, keymap_path=args.keymap)
     if args.theme:
+        themes = sorted(app.available_themes)
+        if args.theme not in themes:
+            print(f"k0s-tui: --theme {clean_line(args.theme)!r}: no such theme; "
+                  f"choose one of: {', '.join(themes)}", file=sys.stderr)
+            return EXIT_USAGE
         app.theme = args.theme
     app.run()
     return int(app.return_code or 0)
