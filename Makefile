@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Debian packages the test suite drives for real (sshd, containerd, registry, image tools, pssh).
-DEB_PACKAGES := openssh-server openssh-client containerd runc docker-registry busybox-static umoci skopeo iproute2 pssh sudo
+DEB_PACKAGES := openssh-server openssh-client containerd runc docker-registry busybox-static umoci skopeo iproute2 pssh sudo tmux
 
 .PHONY: demo test venv debs lint bench clean
 
