@@ -214,3 +214,13 @@ async def test_trusted_key_file_created_private(sshd_server, tmp_path: Path) -> 
     assert stat.S_IMODE(app_kh.stat().st_mode) == 0o600
     assert stat.S_IMODE(app_kh.parent.stat().st_mode) == 0o700
     assert os.path.isfile(app_kh) and not app_kh.is_symlink()
+
+
+def test_archive_with_a_device_member_is_refused(tmp_path: Path) -> None:
+    import tarfile
+
+    dev = tarfile.TarInfo("pki/evil")
+    dev.type, dev.devmajor, dev.devminor = tarfile.CHRTYPE, 1, 3
+    path = make_archive(tmp_path / "k0s_backup_c_1.tar.gz", extra=[dev], size=256)
+    with pytest.raises(BackupError, match="device or FIFO"):
+        verify_archive(path)

@@ -183,3 +183,19 @@ async def test_host_printing_a_bomb_does_not_stop_the_event_loop(tmp_path: Path)
     await task
     assert "anchor" in str(info.value) and took < SECOND
     assert ticks >= 1
+
+
+def test_archive_and_host_k0s_yaml_bombs_are_value_errors() -> None:
+    # restore compares the archive's storage type with the host's k0s.yaml: both are bounded.
+    from backends.k0s.backups import config_storage_type
+
+    for text in (laughs(), "a: " + "[" * 100_000 + "]" * 100_000):
+        exc = bounded(lambda: config_storage_type(text), ValueError)
+        assert type(exc) is ValueError
+
+
+def test_registry_manifest_deep_json_is_a_value_error() -> None:
+    from backends.images.containerd.manifests import parse_index
+
+    exc = bounded(lambda: parse_index(b"[" * 100_000 + b"]" * 100_000), ValueError)
+    assert type(exc) is ValueError

@@ -40,7 +40,7 @@ from backends.errors import (
 from backends.k0s.host import K0sHost
 from backends.paths import xdg_data_dir
 from backends.safetext import clean_line
-from backends.safeyaml import load_json
+from backends.safeyaml import UnsafeYAML, load_file_yaml, load_json
 from backends.transport.base import CommandResult
 
 ARCHIVE_PREFIX = "k0s_backup_"
@@ -156,6 +156,8 @@ def verify_archive(path: Path | str) -> ArchiveInfo:
                     raise BackupError("", f"{label}: unsafe member path {member.name!r}")
                 if (member.issym() or member.islnk()) and _unsafe_path(member.linkname):
                     raise BackupError("", f"{label}: member {member.name!r} links outside the archive")
+                if member.isdev():  # device nodes and FIFOs: never in a k0s backup, dangerous to restore
+                    raise BackupError("", f"{label}: member {member.name!r} is a device or FIFO")
                 names.add(name)
                 if member.isfile():
                     unpacked += member.size
@@ -193,7 +195,11 @@ def verify_archive(path: Path | str) -> ArchiveInfo:
 def config_storage_type(config_text: str) -> str:
     """``spec.storage.type`` of a k0s.yaml (``etcd`` when unset, k0s's default)."""
     try:
-        doc = yaml.safe_load(config_text) or {}
+        # The archive's or the host's k0s.yaml: aliases, depth and size bounded like the Config pane's.
+        docs = [d for d in load_file_yaml(config_text) if d is not None]
+        doc = docs[0] if docs else {}
+    except UnsafeYAML as exc:
+        raise ValueError(f"k0s.yaml refused: {exc}") from exc
     except yaml.YAMLError as exc:
         raise ValueError(f"k0s.yaml is not valid YAML: {exc}") from exc
     if not isinstance(doc, dict):

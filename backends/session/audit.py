@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import getpass
-import json
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -12,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from backends.safeyaml import load_json
 from backends.privatefile import open_private_append
 from backends.safetext import dumps_json
 from backends.paths import xdg_state_dir
@@ -70,7 +70,7 @@ class AuditRecord:
     @classmethod
     def from_json(cls, line: str) -> "AuditRecord":
         """Parse one line written by :meth:`to_json`."""
-        data = json.loads(line)
+        data = load_json(line)
         return cls(
             time=str(data["time"]),
             user=str(data.get("user", "")),
