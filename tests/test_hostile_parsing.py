@@ -199,3 +199,15 @@ def test_registry_manifest_deep_json_is_a_value_error() -> None:
 
     exc = bounded(lambda: parse_index(b"[" * 100_000 + b"]" * 100_000), ValueError)
     assert type(exc) is ValueError
+
+
+@pytest.mark.parametrize("text", ["[keymap]\nx = " + "[" * 100_000 + "]" * 100_000 + "\n",
+                                  '[keymap]\n"nodes.stop" = "x\\u001b]0;t\\u0007"\n'],
+                         ids=["deep-array", "control-in-key"])
+def test_keymap_bombs_are_keymap_errors(tmp_path: Path, text: str) -> None:
+    from tui.keymap import KeymapError, load_keymap
+
+    path = tmp_path / "keymap.toml"
+    path.write_text(text)
+    exc = bounded(lambda: load_keymap(path), KeymapError)
+    assert str(path) in str(exc)
