@@ -246,8 +246,8 @@ def _find_argv(pki_dir: str) -> list[str]:
         if i:
             names.append("-o")
         names += ["-name", pat]
-    # find takes no `--` before its start points (GNU and busybox read `-x`, `(` and `!` as the
-    # expression): a start point that is not absolute gets `./`, as GNU tar does for members.
+    # A start point looking like an expression (`-x`, `(`, `!`) is the danger and `--` support
+    # varies across find implementations: one that is not absolute gets `./`, as GNU tar does.
     start = pki_dir if pki_dir.startswith("/") else "./" + pki_dir
     return ["find", start, "-mindepth", "1", "(", *names, ")", "-print0"]
 
