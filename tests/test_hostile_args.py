@@ -80,6 +80,14 @@ def test_cli_refuses_a_hostile_name_before_any_ssh(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ paths that look like options
 
 
+def test_inventory_refuses_control_characters_in_node_names(tmp_path: Path) -> None:
+    inv = tmp_path / "k0sctl.yaml"
+    inv.write_text("apiVersion: k0sctl.k0sproject.io/v1beta1\nkind: Cluster\nspec:\n  hosts:\n"
+                   '  - role: worker\n    hostname: "n\\e]0;t\\a"\n    ssh: {address: 10.0.0.1}\n')
+    with pytest.raises(InventoryError, match="control characters"):
+        load_inventory(inv)
+
+
 def test_inventory_refuses_option_like_paths(tmp_path: Path) -> None:
     inv = tmp_path / "k0sctl.yaml"
     inv.write_text("apiVersion: k0sctl.k0sproject.io/v1beta1\nkind: Cluster\nspec:\n  hosts:\n"

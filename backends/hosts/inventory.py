@@ -207,6 +207,8 @@ def _host(raw: Any, index: int, path: str, base: Path) -> HostSpec:
     if upload:
         extra["k0sBinaryPath"] = upload
     hostname = _text(raw.get("hostname"), where("hostname"))
+    if hostname is not None and not hostname.isprintable():
+        raise InventoryError(f"{where('hostname')}: {hostname!r} holds control characters")
     for key in ("privateAddress", "privateInterface", "os"):
         value = raw.get(key)
         if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from backends.models import K0sStatus
-from backends.safeyaml import UnsafeYAML, load_host_yaml, load_json
+from backends.safeyaml import HOST_MAX_BYTES, UnsafeYAML, load_host_yaml, load_json
 from backends.k0s.parsers._common import ParseError, guarded, require_str, strip_ansi
 
 # Both "not running" wordings: current k0s cannot reach the status socket; v1.21 says so.
@@ -168,6 +168,8 @@ def parse_status(text: str) -> K0sStatus:
     if not clean:
         raise ParseError("k0s status: empty output", text)
     if clean.startswith("{"):
+        if len(clean) > HOST_MAX_BYTES:  # real `k0s status -o json` is well under 4 KiB
+            raise ParseError(f"k0s status: JSON larger than {HOST_MAX_BYTES // 1024} KiB", text)
         try:
             data = load_json(clean)
         except ValueError as exc:
