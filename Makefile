@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# Debian packages the test suite drives for real (sshd, containerd, registry, image tools, pssh, chromium for the browser console).
-DEB_PACKAGES := openssh-server openssh-client containerd runc docker-registry busybox-static umoci skopeo iproute2 pssh sudo chromium chromium-driver
+# Debian packages the test suite drives for real (sshd, containerd, registry, image tools, pssh,
+# tmux for what the terminal receives, chromium for the browser console).
+DEB_PACKAGES := openssh-server openssh-client containerd runc docker-registry busybox-static umoci skopeo iproute2 pssh sudo tmux chromium chromium-driver
 
 .PHONY: demo test venv debs lint bench clean
 

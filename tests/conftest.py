@@ -2,6 +2,7 @@
 
 pytest_plugins = [
     "tests.fixtures.sshd",
+    "tests.fixtures.netns",
     "tests.fixtures.containerd",
 ]
 

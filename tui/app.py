@@ -33,6 +33,7 @@ from tui.screens.modals import HelpScreen, TextScreen
 from widgets.activity import ActivityPanel, Operation
 from widgets.fmt import human_age
 from widgets.header import ClusterHeader, HeaderInfo
+from widgets.safe import safe_str
 
 _ACTIVE = (WorkerState.PENDING, WorkerState.RUNNING)
 
@@ -455,6 +456,12 @@ class K0sTuiApp(App):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.binding_rows()))
+
+    def notify(self, message: object, *, title: str = "", **kwargs: Any) -> None:  # type: ignore[override]
+        """Toasts carry host and file text: controls made visible; a Rich Text is shown literally."""
+        if not isinstance(message, str):
+            kwargs["markup"] = False
+        super().notify(safe_str(message), title=safe_str(title, line=True), **kwargs)
 
     def show_text(self, title: str, body: Text | str) -> None:
         self.push_screen(TextScreen(title, body))

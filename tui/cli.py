@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from backends.safetext import clean, clean_line
+
 EXIT_USAGE = 2
 HEADLESS_COMMANDS = ("status", "sysinfo", "images", "certs", "airgap")
 #: Commands that are not headless passes: `serve` puts the console in a browser.
@@ -144,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         inventory, demo = build_inventory(args)
     except UsageError as exc:
-        print(f"k0s-tui: {exc}", file=sys.stderr)
+        # Inventory errors quote the file: controls made visible before they reach the terminal.
+        print(f"k0s-tui: {clean(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     if args.command == "serve":
         from tui.serve import serve
@@ -174,6 +177,11 @@ def main(argv: list[str] | None = None) -> int:
 
     app = K0sTuiApp(session, refresh=args.refresh, keymap_path=args.keymap, commands_path=args.commands)
     if args.theme:
+        themes = sorted(app.available_themes)
+        if args.theme not in themes:
+            print(f"k0s-tui: --theme {clean_line(args.theme)!r}: no such theme; "
+                  f"choose one of: {', '.join(themes)}", file=sys.stderr)
+            return EXIT_USAGE
         app.theme = args.theme
     app.run()
     return int(app.return_code or 0)

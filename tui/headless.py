@@ -17,8 +17,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
-import json
-import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TextIO
@@ -31,6 +29,7 @@ from backends.fleet import HostOutcome, run_on_fleet
 from backends.images.select import list_host_images
 from backends.k0s.host import K0sHost
 from backends.models import K0sStatus, SysinfoReport
+from backends.safetext import clean_line, dumps_json
 
 COMMANDS = ("status", "sysinfo", "images", "certs")
 
@@ -61,7 +60,7 @@ async def run_headless(command: str, hosts: list[K0sHost], *, as_json: bool, out
     ``timeout`` bounds each host's operation (the fleet runner reports it as that host's error).
     """
     if command not in OPERATIONS:
-        out.write(f"k0s-tui: unknown headless command {command!r}; "
+        out.write(f"k0s-tui: unknown headless command {clean_line(command)!r}; "
                   f"expected one of {', '.join(COMMANDS)}\n")
         return EXIT_USAGE
     try:
@@ -71,7 +70,8 @@ async def run_headless(command: str, hosts: list[K0sHost], *, as_json: bool, out
             await asyncio.gather(*(h.transport.close() for h in hosts), return_exceptions=True)
     records = [host_record(h, o) for h, o in zip(hosts, outcomes)]  # inventory order
     if as_json:
-        json.dump(records, out, indent=2, ensure_ascii=False)
+        # ensure_ascii: C1 controls and bidi marks become \uXXXX (json escapes C0 itself), DEL too.
+        out.write(dumps_json(records, indent=2))
         out.write("\n")
     else:
         out.write(render_table(command, records))
@@ -126,12 +126,9 @@ def _cert_json(cert: CertInfo) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- plain text
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
 def _clean(value: Any) -> str:
-    """Untrusted text for a terminal: control characters (escape sequences) become '?'."""
-    return _CONTROL.sub("?", "" if value is None else str(value))
+    """Untrusted text for a terminal: one line, controls shown visibly (``\\x1b``), never emitted."""
+    return clean_line("" if value is None else str(value))
 
 
 def _rows(command: str, record: dict[str, Any]) -> list[list[str]]:

@@ -13,7 +13,7 @@ reported as warnings (:func:`keymap_warnings`), not fatal: the rest of the file 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from textual.keys import _character_to_key
@@ -26,6 +26,9 @@ def default_keymap_path() -> Path:
     return xdg_config_dir() / "keymap.toml"
 
 
+MAX_KEYMAP_CHARS = 256 * 1024
+
+
 class KeymapError(ValueError):
     """The keymap file could not be read; the message says where and why."""
 
@@ -34,9 +37,14 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
     """Binding id -> key string from ``path`` (default location); {} when there is no file."""
     path = path or default_keymap_path()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        if len(text) > MAX_KEYMAP_CHARS:
+            raise KeymapError(f"{path}: larger than {MAX_KEYMAP_CHARS // 1024} KiB; not a keymap")
+        data = tomllib.loads(text)
     except FileNotFoundError:
         return {}
+    except RecursionError:  # tomllib recurses per nesting level: a deep array is an error, not a crash
+        raise KeymapError(f"{path}: nested too deeply") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise KeymapError(f"{path}: {exc}") from exc
     table = data.get("keymap", data)
@@ -46,7 +54,7 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
     for bid, keys in table.items():
         if isinstance(keys, list):
             keys = ",".join(str(k) for k in keys)
-        if not isinstance(keys, str) or not keys.strip():
+        if not isinstance(keys, str) or not keys.strip() or not keys.isprintable():
             raise KeymapError(f"{path}: {bid!r} must map to a key string such as \"x\" or \"ctrl+x\"")
         out[str(bid)] = keys.strip()
     return out

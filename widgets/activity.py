@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import ProgressBar, Static
 
+from widgets.safe import safe_str
 from widgets.style import status_text
 
 
@@ -48,7 +49,7 @@ class HostProgress(Horizontal):
         self.note = Static("", markup=False, classes="note")
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(self.host, no_wrap=True, overflow="ellipsis"), classes="host")
+        yield Static(Text(safe_str(self.host, line=True), no_wrap=True, overflow="ellipsis"), classes="host")
         yield self.bar
         yield self.note
 
@@ -82,11 +83,11 @@ class OperationView(Vertical):
         t = Text(end="")
         t.append(op.started.strftime("%H:%M:%S "))
         t.append_text(status_text(self.app, op.state, {"running": "accent", "done": "success"}.get(op.state, "error")))
-        t.append(f"  {op.what}")
+        t.append(safe_str(f"  {op.what}", line=True))
         if op.hosts:
-            t.append(f"  on {', '.join(op.hosts)}")
+            t.append(safe_str(f"  on {', '.join(op.hosts)}", line=True))
         if op.result:
-            t.append(f"  — {op.result}")
+            t.append(safe_str(f"  — {op.result}", line=True))
         self.title.update(t)
         err = "\n".join(f"{h}: {e}" if h else e for h, e in op.errors.items())
         self.error.update(status_text(self.app, err, "error") if err else "")
@@ -99,7 +100,7 @@ class OperationView(Vertical):
             note = op.notes.get(host, "")
             if host in op.errors:
                 note = "failed"
-            line.note.update(Text(note, no_wrap=True, overflow="ellipsis"))
+            line.note.update(Text(safe_str(note, line=True), no_wrap=True, overflow="ellipsis"))
 
 
 class ActivityPanel(VerticalScroll):

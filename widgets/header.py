@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from widgets.style import level_style
+from widgets.safe import safe_str
 
 
 @dataclass
@@ -53,7 +54,7 @@ class ClusterHeader(Static):
         app = self.app
         sep = Text(" │ ", style=level_style(app, "muted"))
         t = Text(no_wrap=False, end="")
-        t.append(i.cluster or "k0s", style=level_style(app, "accent", bold=True))
+        t.append(safe_str(i.cluster or "k0s", line=True), style=level_style(app, "accent", bold=True))
         if i.readonly:
             t.append(" [read-only]", style=level_style(app, "warning", bold=True))
         parts: list[tuple[str, str]] = []
@@ -71,5 +72,5 @@ class ClusterHeader(Static):
             parts.append((f"k0s {i.drift}", i.drift_level))
         for text, level in parts:
             t.append_text(sep)
-            t.append(text, style=level_style(app, level))
+            t.append(safe_str(text, line=True), style=level_style(app, level))
         return t

@@ -8,6 +8,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.color import Color
 
+from widgets.safe import safe_str
+
 #: What each status word maps to among the theme variables.
 LEVELS: dict[str, str] = {
     "pass": "success", "ok": "success", "running": "success", "ready": "success", "verified": "success",
@@ -45,4 +47,5 @@ def level_style(app: Any, level: str, *, bold: bool = False) -> Style:
 
 def status_text(app: Any, text: str, level: str | None = None, *, bold: bool = False) -> Text:
     """``text`` (taken literally, never markup) coloured by ``level`` (default: the text itself)."""
-    return Text(str(text), style=level_style(app, level or str(text).lower(), bold=bold), end="", no_wrap=True)
+    return Text(safe_str(text), style=level_style(app, level or str(text).lower(), bold=bold),
+                end="", no_wrap=True)

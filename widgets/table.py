@@ -23,6 +23,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
+from widgets.safe import safe_str, safe_text
+
 MARK = "●"
 #: Longest wait (seconds) for a deferred sort while a big table keeps changing.
 SORT_MAX_INTERVAL = 5.0
@@ -33,11 +35,12 @@ _REGEX_CHARS = re.compile(r"[\\^$.*+?()\[\]{}|]")
 
 def cell(value: Any) -> Text:
     """A table cell from any value; strings become plain Text (no markup parsing)."""
+    # The single point where cell text enters the table: controls are made visible here.
     if isinstance(value, Text):
-        return value
+        return safe_text(value, line=True)
     if value is None:
         return Text("-", end="")
-    return Text(str(value), end="", no_wrap=True)
+    return Text(safe_str(value, line=True), end="", no_wrap=True)
 
 
 def _same_cell(a: Text | None, b: Text, restyle: bool) -> bool:

@@ -23,8 +23,10 @@ from typing import Any
 
 import yaml
 
+from backends.hosts.hostname import host_problem, user_problem
 from backends.hosts.spec import ROLES, HostSpec, Inventory, SSHTarget
 from backends.models import K0sStatus
+from backends.safeyaml import UnsafeYAML, load_file_yaml
 
 API_VERSION = "k0sctl.k0sproject.io/v1beta1"
 DEFAULT_CLUSTER_NAME = "k0s-cluster"  # k0sctl's default metadata.name
@@ -109,9 +111,18 @@ def _address(value: Any, where: str) -> str:
     address = address.strip()
     if address.startswith("[") and address.endswith("]"):
         address = address[1:-1]
-    if not address or any(c.isspace() or ord(c) < 32 for c in address) or address.startswith("-"):
-        raise InventoryError(f"{where}: {address!r} is not a host name or IP address")
+    problem = host_problem(address)
+    if problem:
+        raise InventoryError(f"{where}: {address!r} is not a host name or IP address ({problem})")
     return address
+
+
+def _remote_path(value: str, where: str) -> None:
+    """Refuse a host path that is not absolute or holds control characters: it reaches
+    commands as an operand (`df -P -k -- <parent>`), where a relative ``-a/k0s`` could act as
+    an option on a tool that ignores ``--``, and a newline would split an audit line."""
+    if not value.startswith("/") or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise InventoryError(f"{where}: {value!r} must be an absolute path without control characters")
 
 
 def _ssh_target(raw: Any, where: str, base: Path, *, allow_bastion: bool = True) -> SSHTarget:
@@ -123,6 +134,8 @@ def _ssh_target(raw: Any, where: str, base: Path, *, allow_bastion: bool = True)
             raise InventoryError(f"{where}.bastion: a bastion cannot have a bastion of its own here")
         bastion = _ssh_target(raw["bastion"], f"{where}.bastion", base, allow_bastion=False)
     user = _text(raw.get("user"), f"{where}.user") or "root"
+    if user_problem(user):
+        raise InventoryError(f"{where}.user: {user!r} refused: {user_problem(user)}")
     return SSHTarget(
         address=_address(raw.get("address"), f"{where}.address"),
         user=user,
@@ -194,10 +207,16 @@ def _host(raw: Any, index: int, path: str, base: Path) -> HostSpec:
     if upload:
         extra["k0sBinaryPath"] = upload
     hostname = _text(raw.get("hostname"), where("hostname"))
+    if hostname is not None and not hostname.isprintable():
+        raise InventoryError(f"{where('hostname')}: {hostname!r} holds control characters")
     for key in ("privateAddress", "privateInterface", "os"):
         value = raw.get(key)
         if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
             extra[key] = str(value)
+    for field_name, value in (("dataDir", data_dir), ("--config", config_path), ("k0sInstallPath", k0s_binary)):
+        if field_name == "k0sInstallPath" and value == "k0s":
+            continue  # k0s from PATH
+        _remote_path(value, where(field_name))
     name = hostname or (ssh.address if ssh else "localhost")
     return HostSpec(name=name, role=role, ssh=ssh, data_dir=data_dir, k0s_binary=k0s_binary,
                     config_path=config_path, install_flags=tuple(flags), extra=extra)
@@ -235,14 +254,20 @@ def load_inventory(path: str | os.PathLike[str]) -> Inventory:
     if len(data) > MAX_INVENTORY_BYTES:
         raise InventoryError(f"{where}: larger than {MAX_INVENTORY_BYTES // (1024 * 1024)} MiB; not a k0sctl.yaml")
     try:
-        doc = yaml.safe_load(data.decode("utf-8"))
+        # Bounded alias expansion and depth; duplicate keys refused (k0sctl's Go YAML refuses them too).
+        docs = [d for d in load_file_yaml(data.decode("utf-8")) if d is not None]
     except UnicodeDecodeError as exc:
         raise InventoryError(f"{where}: not UTF-8 text") from exc
+    except UnsafeYAML as exc:
+        raise InventoryError(f"{where}: {exc}") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise InventoryError(f"{where}: not valid YAML{at}: {problem}") from exc
+    if len(docs) > 1:
+        raise InventoryError(f"{where}: holds {len(docs)} YAML documents; a k0sctl.yaml holds one")
+    doc = docs[0] if docs else None
     if not isinstance(doc, dict):
         raise InventoryError(f"{where}: not a k0sctl Cluster (expected a mapping with apiVersion, kind, spec)")
     api = doc.get("apiVersion")
@@ -294,14 +319,14 @@ def parse_ssh_arg(arg: str, key_path: str | None = None) -> SSHTarget:
             ipaddress.IPv6Address(host.split("%", 1)[0])
         except ValueError as exc:
             raise InventoryError(f"--ssh {arg!r}: {host!r} is not an IPv6 address") from exc
-    if host.startswith("-"):
-        raise InventoryError(f"--ssh {arg!r}: a host name cannot start with '-'")
+    if host_problem(host):
+        raise InventoryError(f"--ssh {arg!r}: {host!r} is not a host name or IP address ({host_problem(host)})")
     port = int(m.group("port")) if m.group("port") else 22
     if not 1 <= port <= 65535:
         raise InventoryError(f"--ssh {arg!r}: port {port} is out of range (1-65535)")
     user = m.group("user") or "root"
-    if user.startswith("-"):
-        raise InventoryError(f"--ssh {arg!r}: a user name cannot start with '-'")
+    if user_problem(user):
+        raise InventoryError(f"--ssh {arg!r}: user {user!r} refused: {user_problem(user)}")
     key = os.path.expanduser(key_path) if key_path else None
     return SSHTarget(address=host, user=user, port=port, key_path=key)
 

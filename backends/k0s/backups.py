@@ -15,6 +15,7 @@ import json
 import os
 import re
 import secrets
+import stat
 import tarfile
 import time
 import zlib
@@ -37,6 +38,8 @@ from backends.errors import (
 )
 from backends.k0s.host import K0sHost
 from backends.paths import xdg_data_dir
+from backends.safetext import clean_line
+from backends.safeyaml import UnsafeYAML, load_file_yaml, load_json
 from backends.transport.base import CommandResult
 
 ARCHIVE_PREFIX = "k0s_backup_"
@@ -63,7 +66,8 @@ def _iso(dt: datetime | None) -> str | None:
 def _parse_iso(text: str | None) -> datetime | None:
     if not text:
         return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)  # comparable with the rest
 
 
 def safe_name(text: str) -> str:
@@ -151,6 +155,8 @@ def verify_archive(path: Path | str) -> ArchiveInfo:
                     raise BackupError("", f"{label}: unsafe member path {member.name!r}")
                 if (member.issym() or member.islnk()) and _unsafe_path(member.linkname):
                     raise BackupError("", f"{label}: member {member.name!r} links outside the archive")
+                if member.isdev():  # device nodes and FIFOs: never in a k0s backup, dangerous to restore
+                    raise BackupError("", f"{label}: member {member.name!r} is a device or FIFO")
                 names.add(name)
                 if member.isfile():
                     unpacked += member.size
@@ -188,7 +194,11 @@ def verify_archive(path: Path | str) -> ArchiveInfo:
 def config_storage_type(config_text: str) -> str:
     """``spec.storage.type`` of a k0s.yaml (``etcd`` when unset, k0s's default)."""
     try:
-        doc = yaml.safe_load(config_text) or {}
+        # The archive's or the host's k0s.yaml: aliases, depth and size bounded like the Config pane's.
+        docs = [d for d in load_file_yaml(config_text) if d is not None]
+        doc = docs[0] if docs else {}
+    except UnsafeYAML as exc:
+        raise ValueError(f"k0s.yaml refused: {exc}") from exc
     except yaml.YAMLError as exc:
         raise ValueError(f"k0s.yaml is not valid YAML: {exc}") from exc
     if not isinstance(doc, dict):
@@ -217,6 +227,9 @@ class BackupEntry:
     unpacked_size: int = 0
     verify_error: str = ""
     path: Path = field(default=Path(), compare=False, repr=False)
+    # Why the catalog refuses to act on this row ("" when it may): a sidecar naming another
+    # file, an unreadable sidecar, an archive that is a symlink or not a regular file.
+    invalid: str = field(default="", compare=False)
 
     @property
     def storage_label(self) -> str:
@@ -226,22 +239,56 @@ class BackupEntry:
     def to_json(self) -> str:
         data = asdict(self)
         data.pop("path")
+        data.pop("invalid")
         data["created"] = _iso(self.created)
         data["verified_at"] = _iso(self.verified_at)
         return json.dumps(data, indent=2, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str, path: Path) -> "BackupEntry":
-        data = json.loads(text)
+        """The record of the archive at ``path``; ValueError for anything but a well-typed record
+        naming exactly that archive (a sidecar cannot point the catalog at another file)."""
+        data = load_json(text, max_depth=4)
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        name = _field(data, "file", str, required=True)
+        if name != path.name or not is_archive_name(name):
+            raise ValueError(f"names the file {name!r}, not the archive {path.name!r} beside it")
         return cls(
-            file=str(data["file"]), cluster=str(data.get("cluster", "")),
-            source_host=str(data.get("source_host", "")),
-            created=_parse_iso(data.get("created")) or _utcnow(), size=int(data.get("size", 0)),
-            storage=str(data.get("storage", "")), sha256=str(data.get("sha256", "")),
-            verified=bool(data.get("verified", False)), verified_at=_parse_iso(data.get("verified_at")),
-            k0s_version=data.get("k0s_version"), unpacked_size=int(data.get("unpacked_size", 0)),
-            verify_error=str(data.get("verify_error", "")), path=path,
+            file=name, cluster=_field(data, "cluster", str),
+            source_host=_field(data, "source_host", str),
+            created=_parse_iso(_field(data, "created", str)) or _utcnow(),
+            size=_field(data, "size", int), storage=_field(data, "storage", str),
+            sha256=_field(data, "sha256", str), verified=_field(data, "verified", bool),
+            verified_at=_parse_iso(_field(data, "verified_at", str) or None),
+            k0s_version=_field(data, "k0s_version", str) or None,
+            unpacked_size=_field(data, "unpacked_size", int),
+            verify_error=_field(data, "verify_error", str), path=path,
         )
+
+
+_DEFAULTS: dict[type, object] = {str: "", int: 0, bool: False}
+
+
+def _field(data: dict[str, object], key: str, kind: type, required: bool = False):  # type: ignore[no-untyped-def]
+    """``data[key]`` when it is exactly of ``kind`` (bool is not an int here); ValueError otherwise."""
+    value = data.get(key)
+    if value is None and not required:
+        return _DEFAULTS[kind]
+    if type(value) is not kind:
+        raise ValueError(f"{key} is not {'a string' if kind is str else 'an integer' if kind is int else 'true/false'}")
+    if kind is int and not 0 <= value < 1 << 62:  # type: ignore[operator]
+        raise ValueError(f"{key} out of range")
+    if kind is str and len(value) > 4096:  # type: ignore[arg-type]
+        raise ValueError(f"{key} longer than 4096 characters")
+    return value
+
+
+def is_archive_name(name: str) -> bool:
+    """True for a bare archive file name: no directory part, no NUL, not hidden, ``*.tar.gz``."""
+    return (isinstance(name, str) and "/" not in name and "\\" not in name and "\0" not in name
+            and not name.startswith(".") and name.endswith(ARCHIVE_SUFFIX)
+            and len(name.encode("utf-8", "surrogateescape")) <= 255)
 
 
 @dataclass
@@ -256,6 +303,21 @@ class BackupProgress:
 
 
 BackupProgressCallback = Callable[[BackupProgress], None]
+
+
+MAX_RECORD_BYTES = 64 * 1024
+
+
+def _read_record(path: Path) -> str:
+    """A sidecar's text: a regular file (not a symlink, not a directory) of at most 64 KiB."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("the record is not a regular file")
+        data = fh.read(MAX_RECORD_BYTES + 1)
+    if len(data) > MAX_RECORD_BYTES:
+        raise ValueError(f"the record is larger than {MAX_RECORD_BYTES // 1024} KiB")
+    return data.decode("utf-8")
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -284,26 +346,54 @@ class BackupCatalog:
         return self.dir
 
     def list(self) -> list[BackupEntry]:
-        """All archives, newest first. An archive without a sidecar shows as unverified."""
+        """All archives, newest first. An archive without a sidecar shows as unverified; one
+        whose sidecar cannot be read, names another file, or that is not a regular file shows
+        as an unreadable row (``invalid`` set) that no action touches. Never raises for the
+        directory's contents."""
         if not self.dir.is_dir():
             return []
         entries: list[BackupEntry] = []
         for archive in self.dir.glob(f"*{ARCHIVE_SUFFIX}"):
-            sidecar = archive.with_name(archive.name + SIDECAR_SUFFIX)
-            try:
-                entries.append(BackupEntry.from_json(sidecar.read_text(encoding="utf-8"), archive))
-                continue
-            except FileNotFoundError:
-                err = "no catalog record (not made by k0s-tui, or record lost)"
-            except (ValueError, KeyError, TypeError) as exc:
-                err = f"catalog record unreadable: {exc}"
-            st = archive.stat()
-            entries.append(BackupEntry(
-                file=archive.name, cluster="", source_host="",
-                created=datetime.fromtimestamp(st.st_mtime, timezone.utc), size=st.st_size,
-                storage="", sha256="", verify_error=err, path=archive))
+            entries.append(self._entry(archive))
         entries.sort(key=lambda e: (e.created, e.file), reverse=True)
         return entries
+
+    def _entry(self, archive: Path) -> BackupEntry:
+        invalid = ""
+        try:
+            st = archive.lstat()
+        except OSError as exc:
+            return self._row(archive, None, f"archive unreadable: {exc.strerror}", invalid=True)
+        if stat.S_ISLNK(st.st_mode):
+            return self._row(archive, st, "archive is a symbolic link; not acted on", invalid=True)
+        if not stat.S_ISREG(st.st_mode):
+            return self._row(archive, st, "archive is not a regular file; not acted on", invalid=True)
+        if not is_archive_name(archive.name):
+            return self._row(archive, st, "archive name not usable; not acted on", invalid=True)
+        try:
+            text = _read_record(archive.with_name(archive.name + SIDECAR_SUFFIX))
+            return BackupEntry.from_json(text, archive)
+        except FileNotFoundError:
+            err = "no catalog record (not made by k0s-tui, or record lost)"
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            err = invalid = f"catalog record unreadable: {clean_line(exc)}"
+        return self._row(archive, st, err, invalid=bool(invalid))
+
+    @staticmethod
+    def _row(archive: Path, st: os.stat_result | None, err: str, *, invalid: bool) -> BackupEntry:
+        when = datetime.fromtimestamp(st.st_mtime, timezone.utc) if st else datetime.fromtimestamp(0, timezone.utc)
+        return BackupEntry(
+            file=archive.name, cluster="", source_host="", created=when,
+            size=st.st_size if st and stat.S_ISREG(st.st_mode) else 0,
+            storage="", sha256="", verify_error=err, path=archive, invalid=err if invalid else "")
+
+    def _target(self, entry: BackupEntry) -> Path:
+        """The archive ``entry`` stands for, inside the catalog; BackupError for an invalid row."""
+        if entry.invalid:
+            raise BackupError("", f"{entry.file}: {entry.invalid}")
+        if not is_archive_name(entry.file):
+            raise BackupError("", f"{entry.file!r} is not an archive of the catalog; refused")
+        return self.dir / entry.file
 
     def newest(self, cluster: str | None = None) -> BackupEntry | None:
         """The most recent entry (of ``cluster`` when given)."""
@@ -317,28 +407,38 @@ class BackupCatalog:
         _write_atomic(self.dir / (entry.file + SIDECAR_SUFFIX), entry.to_json())
 
     def delete(self, entry: BackupEntry) -> None:
-        """Remove the archive and its sidecar."""
-        (self.dir / entry.file).unlink(missing_ok=True)
-        (self.dir / (entry.file + SIDECAR_SUFFIX)).unlink(missing_ok=True)
+        """Remove the archive and its sidecar (names inside the catalog only; an invalid row is refused)."""
+        path = self._target(entry)
+        path.unlink(missing_ok=True)
+        path.with_name(path.name + SIDECAR_SUFFIX).unlink(missing_ok=True)
 
-    def apply_retention(self, keep_newest: int, cluster: str | None = None) -> list[BackupEntry]:
-        """Keep the newest ``keep_newest`` archives per cluster (or of ``cluster``); return the deleted."""
-        if keep_newest < 0:
-            raise ValueError("keep_newest must be >= 0")
+    def retention_plan(self, keep_newest: int, cluster: str | None = None) -> list[BackupEntry]:
+        """The archives :meth:`apply_retention` would delete: all but the newest ``keep_newest``
+        (at least 1) per cluster; invalid rows are neither counted nor deleted."""
+        if isinstance(keep_newest, bool) or not isinstance(keep_newest, int) or keep_newest < 1:
+            raise ValueError("keep newest must be at least 1 (deleting every archive is refused)")
         seen: dict[str, int] = {}
-        deleted: list[BackupEntry] = []
+        doomed: list[BackupEntry] = []
         for entry in self.list():  # newest first
-            if cluster is not None and entry.cluster != cluster:
+            if entry.invalid or (cluster is not None and entry.cluster != cluster):
                 continue
             seen[entry.cluster] = seen.get(entry.cluster, 0) + 1
             if seen[entry.cluster] > keep_newest:
-                self.delete(entry)
-                deleted.append(entry)
+                doomed.append(entry)
+        return doomed
+
+    def apply_retention(self, keep_newest: int, cluster: str | None = None) -> list[BackupEntry]:
+        """Keep the newest ``keep_newest`` (>= 1) archives per cluster (or of ``cluster``); return the deleted."""
+        deleted = self.retention_plan(keep_newest, cluster)
+        for entry in deleted:
+            self.delete(entry)
         return deleted
 
     def reverify(self, entry: BackupEntry) -> BackupEntry:
-        """Verify the archive again (and its recorded sha256); record the outcome and return it."""
-        path = self.dir / entry.file
+        """Verify the archive again (and its recorded sha256); record the outcome and return it.
+
+        An invalid row is refused (BackupError): its sidecar is never rewritten."""
+        path = self._target(entry)
         entry.verified_at = _utcnow()
         try:
             info = verify_archive(path)
@@ -488,7 +588,9 @@ class Check:
 async def restore_preconditions(host: K0sHost, entry: BackupEntry, catalog: BackupCatalog | None = None) -> list[Check]:
     """Everything that must hold before restoring ``entry`` on ``host``, each with its reason."""
     checks: list[Check] = []
-    path = (catalog.dir / entry.file) if catalog is not None else entry.path
+    if entry.invalid:
+        return [Check("catalog record", False, entry.invalid)]
+    path = catalog._target(entry) if catalog is not None else entry.path
     # The archive itself.
     try:
         info = await asyncio.to_thread(verify_archive, path)
@@ -553,7 +655,7 @@ async def restore(
     failed = [c for c in checks if c.blocking and not c.ok]
     if failed:
         raise BackupError(host.name, "restore refused: " + "; ".join(f"{c.name}: {c.detail}" for c in failed))
-    path = (catalog.dir / entry.file) if catalog is not None else entry.path
+    path = catalog._target(entry) if catalog is not None else entry.path
 
     def on_bytes(done: int, total: int | None) -> None:
         if progress is not None:

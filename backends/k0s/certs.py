@@ -245,7 +245,10 @@ def _find_argv(pki_dir: str) -> list[str]:
         if i:
             names.append("-o")
         names += ["-name", pat]
-    return ["find", pki_dir, "-mindepth", "1", "(", *names, ")", "-print0"]
+    # A start point looking like an expression (`-x`, `(`, `!`) is the danger and `--` support
+    # varies across find implementations: one that is not absolute gets `./`, as GNU tar does.
+    start = pki_dir if pki_dir.startswith("/") else "./" + pki_dir
+    return ["find", start, "-mindepth", "1", "(", *names, ")", "-print0"]
 
 
 # find's complaints: GNU `find: 'path': msg` (‘’ quotes in UTF-8 locales), busybox `find: path: msg`.

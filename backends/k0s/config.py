@@ -55,6 +55,7 @@ from backends.errors import CommandFailed, ValidationError
 from backends.models import SysinfoReport
 from backends.k0s.host import K0sHost
 from backends.transport.base import Transport
+from backends.safeyaml import UnsafeYAML, load_file_yaml
 
 
 API_VERSION = "k0s.k0sproject.io/v1beta1"
@@ -158,35 +159,13 @@ def mode_warning(mode: str, k0s_version: str | None) -> str | None:
 # --------------------------------------------------------------------------- YAML loading
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys (pyyaml would silently keep the last one)."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
-    loader.flatten_mapping(node)
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            dup = key in seen
-        except TypeError:  # unhashable key: let pyyaml report it
-            dup = False
-        if dup:
-            raise ValidationError(f"line {key_node.start_mark.line + 1}: duplicate key {key!r}")
-        try:
-            seen.add(key)
-        except TypeError:
-            pass
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def _load(text: str) -> dict[str, Any]:
     """The document as a dict ({} for an empty file). ValidationError if not one mapping."""
     try:
-        docs = [d for d in yaml.load_all(text, Loader=_StrictLoader) if d is not None]
+        # Duplicate keys refused; alias expansion, node count and depth bounded.
+        docs = [d for d in load_file_yaml(text) if d is not None]
+    except UnsafeYAML as exc:
+        raise ValidationError(str(exc)) from None
     except yaml.YAMLError as exc:
         raise ValidationError(f"not valid YAML: {exc}") from None
     if not docs:

@@ -120,7 +120,8 @@ class K0sHost:
         return [self.spec.k0s_binary, *args]
 
     def _data_dir_args(self) -> list[str]:
-        return ["--data-dir", self.spec.data_dir or DEFAULT_DATA_DIR]
+        # One token: the value can never be read as a flag of its own.
+        return [f"--data-dir={self.spec.data_dir or DEFAULT_DATA_DIR}"]
 
     async def run_k0s(self, *args: str, timeout: float | None = 30.0,
                       input: bytes | None = None) -> CommandResult:
@@ -382,7 +383,7 @@ class K0sHost:
     async def restore_from(self, src: Path, progress: ProgressCallback | None = None) -> CommandResult:
         """`k0s restore -` fed from local ``src``; refused (K0sRunning) while k0s runs."""
         await self.ensure_stopped("restore")
-        argv = self.k0s_argv("restore", "-", *self._data_dir_args())
+        argv = self.k0s_argv("restore", *self._data_dir_args(), "--", "-")
         result = await self.transport.stream_stdin_from_file(argv, Path(src), timeout=None,
                                                              sudo=self.sudo, progress=progress)
         self._raise_if_not_installed(result)
@@ -406,7 +407,7 @@ class K0sHost:
     async def data_dir_free_bytes(self) -> int:
         """Free bytes on the filesystem holding the data dir's parent (`df -P`)."""
         parent = str(Path(self.spec.data_dir or DEFAULT_DATA_DIR).parent)
-        result = await self.transport.run(["df", "-P", "-k", parent], timeout=15.0)
+        result = await self.transport.run(["df", "-P", "-k", "--", parent], timeout=15.0)
         if not result.ok:
             raise CommandFailed(self.name, list(result.argv), result.exit_status, result.stderr_text)
         lines = [ln for ln in result.stdout_text.splitlines() if ln.strip()]

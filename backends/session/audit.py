@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import json
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -11,6 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from backends.safeyaml import load_json
+from backends.privatefile import open_private_append
+from backends.safetext import dumps_json
 from backends.paths import xdg_state_dir
 
 #: Keys whose values are never written, whatever the caller passes in ``details``.
@@ -61,12 +63,13 @@ class AuditRecord:
             data["error"] = self.error
         if self.details:
             data["details"] = self.details
-        return json.dumps(data, ensure_ascii=False, sort_keys=False)
+        # ASCII only: host-derived text (errors, names) never puts a control into `cat audit.log`.
+        return dumps_json(data, sort_keys=False)
 
     @classmethod
     def from_json(cls, line: str) -> "AuditRecord":
         """Parse one line written by :meth:`to_json`."""
-        data = json.loads(line)
+        data = load_json(line)
         return cls(
             time=str(data["time"]),
             user=str(data.get("user", "")),
@@ -119,9 +122,9 @@ class AuditLog:
             error=err,
             details=clean,
         )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         line = (rec.to_json() + "\n").encode("utf-8")
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        # No symlink, no file others can write (UnsafeFile, a PermissionError); 0600 in 0700.
+        fd = open_private_append(self.path, "audit log")
         try:
             os.write(fd, line)
         finally:

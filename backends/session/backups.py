@@ -77,14 +77,8 @@ class BackupsService:
             self.catalog.delete(entry)
 
     def retention_plan(self, keep_newest: int) -> list[BackupEntry]:
-        """The archives :meth:`apply_retention` would delete (newest ``keep_newest`` kept per cluster)."""
-        seen: dict[str, int] = {}
-        doomed = []
-        for entry in self.list():  # newest first
-            seen[entry.cluster] = seen.get(entry.cluster, 0) + 1
-            if seen[entry.cluster] > keep_newest:
-                doomed.append(entry)
-        return doomed
+        """The archives :meth:`apply_retention` would delete (newest ``keep_newest`` >= 1 kept per cluster)."""
+        return self.catalog.retention_plan(keep_newest)
 
     async def apply_retention(self, keep_newest: int) -> list[BackupEntry]:
         """Keep the newest ``keep_newest`` archives per cluster; returns the deleted ones."""

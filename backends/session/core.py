@@ -20,6 +20,7 @@ from backends.errors import AuditUnavailable, BackendError, ReadOnlyRefused
 from backends.fleet import HostOutcome, run_on_fleet, stream_fleet
 from backends.hosts.spec import HostSpec, Inventory
 from backends.k0s.host import K0sHost
+from backends.safetext import clean
 from backends.session.audit import AuditLog
 
 Clock = Callable[[], datetime]
@@ -31,10 +32,11 @@ def utcnow() -> datetime:
 
 
 def error_text(exc: BaseException) -> str:
-    """What an operator reads for a failure: the typed message, else the exception's words."""
+    """What an operator reads for a failure: the typed message, else the exception's words
+    (controls made visible: errors quote host output)."""
     if isinstance(exc, BackendError):
-        return exc.message
-    text = str(exc).strip()
+        return clean(exc.message)
+    text = clean(str(exc).strip())
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

@@ -190,15 +190,15 @@ def short_command(argv: tuple[str, ...] | list[str], limit: int = 80) -> str:
 _ATOMIC_WRITE_SCRIPT = r"""set -eu
 target=$1; mode=$2
 dir=$(dirname -- "$target"); base=$(basename -- "$target")
-tmp=$(mktemp "$dir/.$base.XXXXXX")
+tmp=$(mktemp -- "$dir/.$base.XXXXXX")
 trap 'rm -f -- "$tmp"' EXIT
 cat > "$tmp"
-if [ -n "$mode" ]; then chmod "$mode" "$tmp"
+if [ -n "$mode" ]; then chmod -- "$mode" "$tmp"
 elif [ -e "$target" ]; then
-  chmod "$(stat -c %a -- "$target")" "$tmp"
-  chown "$(stat -c %u:%g -- "$target")" "$tmp" 2>/dev/null || true
-else chmod 644 "$tmp"; fi
-sync "$tmp" 2>/dev/null || sync
+  chmod -- "$(stat -c %a -- "$target")" "$tmp"
+  chown -- "$(stat -c %u:%g -- "$target")" "$tmp" 2>/dev/null || true
+else chmod -- 644 "$tmp"; fi
+sync -- "$tmp" 2>/dev/null || sync
 mv -f -- "$tmp" "$target"
 trap - EXIT
 """

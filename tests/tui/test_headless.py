@@ -175,7 +175,7 @@ def test_table_neutralises_control_characters() -> None:
            "error": {"kind": "parse-error", "message": "bad \x1b[31mred\x1b[0m\r\nline"}}
     text = render_table("status", [rec])
     assert "\x1b" not in text and "\x07" not in text and "\r" not in text
-    assert "n?]0;owned?" in text and "bad ?[31mred?[0m??line" in text
+    assert "n\\x1b]0;owned\\x07" in text and "bad \\x1b[31mred\\x1b[0m\\x0d\\nline" in text
 
 
 # ---------------------------------------------------------------- the demo cluster

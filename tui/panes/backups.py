@@ -66,7 +66,7 @@ class BackupsPane(Pane):
         table = self.primary_table()
         app = self.app
         for e in entries:
-            verified = "yes" if e.verified else ("FAILED" if e.verify_error else "no")
+            verified = "unreadable" if e.invalid else "yes" if e.verified else ("FAILED" if e.verify_error else "no")
             table.upsert(e.file, {
                 "file": e.file, "cluster": e.cluster or "-", "source": e.source_host or "-",
                 "created": human_age(e.created, now), "size": human_size(e.size),
@@ -156,7 +156,7 @@ class BackupsPane(Pane):
     def ask_retention(self) -> None:
         """Ask for N, show which archives go, then keep only the newest N per cluster."""
         def check(value: str) -> str | None:
-            return None if value.strip().isdigit() else "enter a whole number (0 or more)"
+            return None if value.strip().isdigit() and int(value) >= 1 else "enter a whole number, 1 or more"
 
         def got_n(value: str | None) -> None:
             if value is None:

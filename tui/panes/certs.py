@@ -20,6 +20,7 @@ from backends.errors import BackendError
 from tui.console import WorkerKey
 from tui.panes.base import Pane
 from tui.screens.modals import ConfirmScreen, TextScreen
+from widgets.safe import safe_str
 from widgets.style import status_text
 from widgets.table import Col, ResourceTable
 
@@ -168,7 +169,7 @@ class CertsPane(Pane):
             parts.append(f"scan failed: {', '.join(sorted(self.scan_errors))}")
         if not self.console.readonly:
             parts.append("r: restart k0s to renew (all but CAs)")
-        self.query_one("#certs-status", Static).update(" · ".join(parts))
+        self.query_one("#certs-status", Static).update(Text(safe_str(" · ".join(parts), line=True)))
 
     def scan(self, host: str, *, force: bool = False) -> None:
         """Scan ``host`` in a worker unless one is running (or, without ``force``, a scan is cached)."""

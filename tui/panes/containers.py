@@ -20,6 +20,7 @@ from tui.panes.base import Pane
 from tui.screens.modals import ConfirmScreen, InputScreen
 from widgets.activity import Operation
 from widgets.fmt import human_size
+from widgets.safe import safe_str
 from widgets.style import status_text
 from widgets.table import Col, ResourceTable
 
@@ -174,7 +175,7 @@ class ContainersPane(Pane):
         self._status_pending = False
         in_scope = (lambda h: True) if self.scope is None else (lambda h: h == self.scope)
         paths = sorted({f"{d.path}" for h, d in self.data.items() if in_scope(h)})
-        t = Text(f"host: {self.scope or 'all'}   image path: {', '.join(paths) or '…'}", end="")
+        t = Text(safe_str(f"host: {self.scope or 'all'}   image path: {', '.join(paths) or '…'}", line=True), end="")
         errs = [f"{h}: {e}" for h, e in self.errors.items() if in_scope(h)]
         if errs:
             t.append("   ")

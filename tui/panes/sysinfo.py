@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Tree
 from backends.session.sysinfo import OTHER_GROUP, PROBE_GROUPS, SysinfoResult, group_statuses
 from tui.console import WorkerKey
 from tui.panes.base import Pane
+from widgets.safe import safe_str
 from widgets.style import status_text
 from widgets.table import Col, ResourceTable
 
@@ -97,23 +98,23 @@ class SysinfoPane(Pane):
         tree = self.query_one("#sysinfo-tree", Tree)
         self.shown_host = host
         tree.clear()
-        tree.root.set_label(Text(host))
+        tree.root.set_label(Text(safe_str(host, line=True)))
         if res is None:
             tree.root.add_leaf(Text("not run yet"))
             return
         if res.report is None:
             tree.root.add_leaf(status_text(self.app, f"{host}: {res.error}", "error"))
             return
-        tree.root.add_leaf(Text(f"{host}: {res.verdict} at {res.at.strftime('%Y-%m-%d %H:%M:%S')}"))
+        tree.root.add_leaf(Text(safe_str(f"{host}: {res.verdict}", line=True) + f" at {res.at.strftime('%Y-%m-%d %H:%M:%S')}"))
         stack = [tree.root]
         for probe in res.report.probes:
             depth = probe.depth
             parent = stack[min(depth, len(stack) - 1)]
             label = Text()
             label.append_text(status_text(self.app, f"{SHORT[probe.status]:<8}", probe.status))
-            label.append(f" {probe.name}: {probe.value}")
+            label.append(safe_str(f" {probe.name}: {probe.value}", line=True))
             if probe.message:
-                label.append(f" ({probe.message})", style="italic")
+                label.append(safe_str(f" ({probe.message})", line=True), style="italic")
             node = parent.add(label, expand=True)
             del stack[depth + 1:]
             stack.append(node)

@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Static
 
+from widgets.safe import safe_str, safe_text
 from widgets.style import status_text
 
 MODAL_CSS = """
@@ -35,11 +36,12 @@ class ConfirmScreen(ModalScreen[bool]):
     def __init__(self, title: str, targets: Sequence[str], *, detail: str = "", typed: str | None = None,
                  confirm_label: str = "Confirm") -> None:
         super().__init__()
-        self.title_text = title
-        self.targets = list(targets)
-        self.detail = detail
-        self.typed = typed
-        self.confirm_label = confirm_label
+        # Titles, targets and details name hosts and files: controls made visible here, once.
+        self.title_text = safe_str(title, line=True)
+        self.targets = [safe_str(t, line=True) for t in targets]
+        self.detail = safe_str(detail)
+        self.typed = None if typed is None else safe_str(typed, line=True)
+        self.confirm_label = safe_str(confirm_label, line=True)
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -89,10 +91,10 @@ class InputScreen(ModalScreen[str | None]):
     def __init__(self, title: str, *, value: str = "", placeholder: str = "", help_text: str = "",
                  validate: Callable[[str], str | None] | None = None) -> None:
         super().__init__()
-        self.title_text = title
-        self.value = value
-        self.placeholder = placeholder
-        self.help_text = help_text
+        self.title_text = safe_str(title, line=True)
+        self.value = safe_str(value, line=True)
+        self.placeholder = safe_str(placeholder, line=True)
+        self.help_text = safe_str(help_text)
         self.validate_fn = validate
 
     def compose(self) -> ComposeResult:
@@ -122,7 +124,7 @@ class InputScreen(ModalScreen[str | None]):
         value = self.query_one("#value", Input).value
         problem = self.validate_fn(value) if self.validate_fn else None
         if problem:
-            self.query_one("#problem", Static).update(problem)
+            self.query_one("#problem", Static).update(safe_text(problem))
             return
         self.dismiss(value)
 
@@ -139,8 +141,8 @@ class TextScreen(ModalScreen[None]):
 
     def __init__(self, title: str, body: Text | str = "") -> None:
         super().__init__()
-        self.title_text = title
-        self.body = Static(body if isinstance(body, Text) else Text(body), markup=False, id="body")
+        self.title_text = safe_str(title, line=True)
+        self.body = Static(safe_text(body), markup=False, id="body")
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -151,7 +153,7 @@ class TextScreen(ModalScreen[None]):
 
     def set_body(self, body: Text | str) -> None:
         """Replace the text shown (plain strings are never markup)."""
-        self.body.update(body if isinstance(body, Text) else Text(body))
+        self.body.update(safe_text(body))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(None)
@@ -192,8 +194,8 @@ def checks_text(app, checks) -> Text:
     for c in checks:
         level = "success" if c.ok else ("error" if c.blocking else "warning")
         mark = "✓" if c.ok else ("✗" if c.blocking else "!")
-        t.append_text(status_text(app, f"{mark} {c.name}", level))
-        t.append(f": {c.detail}\n")
+        t.append_text(status_text(app, f"{mark} {c.name}", level))  # status_text cleans
+        t.append(f": {safe_str(c.detail, line=True)}\n")
     return t
 
 
@@ -219,12 +221,12 @@ class HostKeyScreen(ModalScreen[bool]):
     def __init__(self, host: str, address: str, key_type: str, fingerprint: str, *,
                  known_hosts: str = "", via: str = "") -> None:
         super().__init__()
-        self.host = host
-        self.address = address
-        self.key_type = key_type
-        self.fingerprint = fingerprint
-        self.known_hosts = known_hosts
-        self.via = via
+        self.host = safe_str(host, line=True)
+        self.address = safe_str(address, line=True)
+        self.key_type = safe_str(key_type, line=True)
+        self.fingerprint = safe_str(fingerprint, line=True)
+        self.known_hosts = safe_str(known_hosts, line=True)
+        self.via = safe_str(via, line=True)
 
     def body_text(self) -> Text:
         """What the screen says (every value taken literally)."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+
+from backends.safeyaml import load_json
 from dataclasses import dataclass, field
 
 INDEX_TYPES = {
@@ -51,7 +52,7 @@ def _blob(obj: object) -> Blob | None:
 
 def _load(data: bytes) -> dict:
     try:
-        doc = json.loads(data)
+        doc = load_json(data)  # deep nesting is a ValueError, never RecursionError
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError(f"not JSON: {exc}") from None
     if not isinstance(doc, dict):

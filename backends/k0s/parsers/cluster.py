@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from backends.models import EtcdMember, KubeNode
 from backends.k0s.parsers._common import ParseError, guarded, require_str, strip_ansi
+from backends.safeyaml import load_json
 
 _ROLE_PREFIX = "node-role.kubernetes.io/"
 
@@ -41,7 +41,7 @@ def parse_member_list(text: str) -> list[EtcdMember]:
         if not line.startswith("{"):
             continue
         try:
-            obj = json.loads(line)
+            obj = load_json(line)
         except ValueError:
             continue
         seen_json = True
@@ -51,7 +51,7 @@ def parse_member_list(text: str) -> list[EtcdMember]:
     stripped = strip_ansi(text).strip()
     if stripped.startswith("{") and not seen_json:
         try:
-            obj = json.loads(stripped)
+            obj = load_json(stripped)
         except ValueError as exc:
             raise ParseError(f"etcd member-list: invalid JSON ({exc})", text) from exc
         if isinstance(obj, dict) and "members" in obj:
@@ -132,7 +132,7 @@ def parse_kube_nodes(text: str) -> list[KubeNode]:
     """Nodes from `kubectl get nodes -o json` (a List; a single Node object is accepted too)."""
     text = require_str(text, "kubectl get nodes")
     try:
-        data = json.loads(strip_ansi(text))
+        data = load_json(strip_ansi(text))
     except ValueError as exc:
         raise ParseError(f"kubectl get nodes: invalid JSON ({exc})", text) from exc
     if not isinstance(data, dict):

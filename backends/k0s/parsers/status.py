@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 import yaml
 
 from backends.models import K0sStatus
+from backends.safeyaml import HOST_MAX_BYTES, UnsafeYAML, load_host_yaml, load_json
 from backends.k0s.parsers._common import ParseError, guarded, require_str, strip_ansi
 
 # Both "not running" wordings: current k0s cannot reach the status socket; v1.21 says so.
@@ -22,8 +22,6 @@ _TEXT_LINE = re.compile(r"^([A-Za-z][A-Za-z .-]*?):(?: (.*))?$")
 # Keys only the human text form prints (the YAML form spells them Pid/PPid/SysInit/…).
 _TEXT_ONLY_KEYS = {"process id", "parent process id", "init system", "service file",
                    "kube-api probing successful", "kube-api probing last error"}
-
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+k0s\.(\d+))?\S*$")
 
@@ -170,8 +168,10 @@ def parse_status(text: str) -> K0sStatus:
     if not clean:
         raise ParseError("k0s status: empty output", text)
     if clean.startswith("{"):
+        if len(clean) > HOST_MAX_BYTES:  # real `k0s status -o json` is well under 4 KiB
+            raise ParseError(f"k0s status: JSON larger than {HOST_MAX_BYTES // 1024} KiB", text)
         try:
-            data = json.loads(clean)
+            data = load_json(clean)
         except ValueError as exc:
             raise ParseError(f"k0s status: invalid JSON ({exc})", text) from exc
         return _from_mapping(data, text)
@@ -185,7 +185,10 @@ def parse_status(text: str) -> K0sStatus:
     if "version" not in fields:  # cheap refusal before handing garbage to the YAML parser
         raise ParseError("k0s status: no Version line", text)
     try:
-        data = yaml.load(clean, Loader=_YAML_LOADER)
+        # No anchors/aliases (k0s prints none), bounded size/nodes/depth: linear and fast.
+        data = load_host_yaml(clean)
+    except UnsafeYAML as exc:
+        raise ParseError(f"k0s status: {exc}", text) from exc
     except yaml.YAMLError as exc:
         raise ParseError("k0s status: neither the text nor the YAML form", text) from exc
     return _from_mapping(data, text)

@@ -8,6 +8,7 @@ from typing import Any
 
 from backends.models import STATUS_RANK, ProbeStatus, SysinfoProbe, SysinfoReport
 from backends.k0s.parsers._common import ParseError, guarded, require_str, strip_ansi
+from backends.safeyaml import load_json
 
 # The verdict at the end of a probe line. The message may continue on later lines, so the
 # closing parenthesis is optional here. It is always preceded by a space (after the value,
@@ -153,7 +154,7 @@ def _parse_legacy(text: str) -> SysinfoReport:
 
 def _parse_json(text: str) -> SysinfoReport:
     try:
-        data: Any = json.loads(text)
+        data: Any = load_json(text)
     except ValueError as exc:
         raise ParseError(f"k0s sysinfo: invalid JSON ({exc})", text) from exc
     if not isinstance(data, list):

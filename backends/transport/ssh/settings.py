@@ -6,7 +6,9 @@ import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from backends.errors import BackendError
 from backends.paths import xdg_data_dir
+from backends.privatefile import UnsafeFile, check_private
 from backends.transport.ssh.bastion import BastionPool
 
 
@@ -67,4 +69,8 @@ class SSHSettings:
         """Every known_hosts file consulted, the app's last."""
         files = [Path(p).expanduser() for p in self.known_hosts]
         app = Path(self.app_known_hosts).expanduser()
+        try:  # keys trusted in the console: a symlink or a file others can write is not ours
+            check_private(app, "known_hosts file")
+        except UnsafeFile as exc:
+            raise BackendError("", str(exc)) from None
         return files + ([app] if app not in files else [])

@@ -18,6 +18,7 @@ import asyncssh
 
 from backends.errors import BackendError, HostKeyChanged, HostKeyUnknown
 from backends.hosts.spec import HostSpec
+from backends.privatefile import UnsafeFile, open_private_append
 from backends.transport.ssh.knownhosts import KnownHosts, fingerprint, known_hosts_name
 from backends.transport.ssh.settings import SSHSettings
 from backends.transport.ssh.transport import SSHConnector
@@ -140,13 +141,16 @@ async def trust_host_key(
     if key in on_record:
         return settings.app_known_hosts
     path = settings.app_known_hosts
-    path.parent.mkdir(parents=True, exist_ok=True)
     kb64 = key.export_public_key("openssh").decode().split()[:2]
     entry = f"{known_hosts_name(host, port)} {' '.join(kb64)}\n"
     # Append with O_APPEND so concurrent trusts never interleave inside a line.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    # O_NOFOLLOW, 0600 in 0700, refusing a file others can write (UnsafeFile).
     try:
-        if os.fstat(fd).st_size and not _ends_with_newline(path):
+        fd = open_private_append(path, "known_hosts file")
+    except UnsafeFile as exc:
+        raise BackendError(spec.name, str(exc)) from None
+    try:
+        if os.fstat(fd).st_size and not _ends_with_newline(fd):
             entry = "\n" + entry
         os.write(fd, entry.encode())
         os.fsync(fd)
@@ -155,7 +159,5 @@ async def trust_host_key(
     return path
 
 
-def _ends_with_newline(path: Path) -> bool:
-    with path.open("rb") as fh:
-        fh.seek(-1, os.SEEK_END)
-        return fh.read(1) == b"\n"
+def _ends_with_newline(fd: int) -> bool:
+    return os.pread(fd, 1, os.fstat(fd).st_size - 1) == b"\n"

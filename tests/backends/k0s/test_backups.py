@@ -239,7 +239,7 @@ async def test_stream_cut_leaves_nothing_and_next_backup_works(tmp_path: Path, m
     # Nothing new: no partial, no archive, the earlier entry untouched.
     assert {p.name: p.read_bytes() for p in cat.dir.iterdir()} == before
     assert [e.file for e in cat.list()] == [earlier.file]
-    assert "stream" in seen and "backup --save-path - --data-dir /var/lib/k0s" in log.read_text()
+    assert "stream" in seen and "backup --save-path - --data-dir=/var/lib/k0s" in log.read_text()
     # The next backup (stream intact) lands, verified, from the first running controller.
     write_backup_k0s(tmp_path / "bin", good)
     progress: list[tuple[str, int]] = []
