@@ -8,7 +8,7 @@ import time
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from backends.session.session import HostImages
 from tui.panes.base import Pane
@@ -288,7 +288,7 @@ class ContainersPane(Pane):
                 t.append(f"  label {k}={v}\n")
         self.tui.show_text(f"Image {group.primary.ref}", t)
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_resource_table_row_selected(self, event: ResourceTable.RowSelected) -> None:
         event.stop()
         if event.data_table.id == "images-table":
             self.action_details()

@@ -7,7 +7,7 @@ import time
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from backends.k0s.host import NodeSnapshot, ServiceState
 from tui.panes.base import Pane
@@ -273,6 +273,6 @@ class NodesPane(Pane):
 
             review_host_key(self.tui, key)
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_resource_table_row_selected(self, event: ResourceTable.RowSelected) -> None:
         event.stop()
         self.action_details()
