@@ -399,7 +399,8 @@ class ResourceTable(ScrollView, can_focus=True):
     def _measure(self) -> tuple[int, ...]:
         widths = [1] if self.markable else []
         for c, w in zip(self.cols, self.model.widths):
-            widths.append(c.width if c.width else max(w, cell_len(c.label) + 2))
+            label = cell_len(c.label) + (2 if c.key == self.model.sort_column else 0)  # " ▲"
+            widths.append(c.width if c.width else max(w, label))
         return tuple(widths)
 
     def _footer_lines(self) -> int:
@@ -573,20 +574,19 @@ class ResourceTable(ScrollView, can_focus=True):
         strip = self._strips.get(cache_key)
         if strip is not None:
             return strip
-        if cursor:
-            base = self.rich_style + self.get_component_rich_style("resource-table--cursor")
-        else:
-            name = "resource-table--even-row" if even else "resource-table--odd-row"
-            base = self.rich_style + self.get_component_rich_style(name)
+        name = "resource-table--even-row" if even else "resource-table--odd-row"
+        base = self.rich_style + self.get_component_rich_style(name)
+        # The cursor's colours win over a cell's own (as in DataTable).
+        over = self.get_component_rich_style("resource-table--cursor") if cursor else None
         segs: list[Segment] = []
         widths = iter(self._widths)
         if self.markable:
-            segs.append(Segment(" " + set_cell_size(MARK if marked else " ", next(widths)) + " ", base))
+            segs.append(Segment(" " + set_cell_size(MARK if marked else " ", next(widths)) + " ",
+                                 base + over if over else base))
         for value, w in zip(row.cells, widths):
-            if isinstance(value, Cell):
-                segs.append(Segment(" " + set_cell_size(value.text, w) + " ", self._cell_style(base, value)))
-            else:
-                segs.append(Segment(" " + set_cell_size(value, w) + " ", base))
+            style = self._cell_style(base, value) if isinstance(value, Cell) else base
+            segs.append(Segment(" " + set_cell_size(value if isinstance(value, str) else value.text, w) + " ",
+                                style + over if over else style))
         strip = Strip(segs)
         self._strips[cache_key] = strip
         return strip
