@@ -29,7 +29,7 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -178,6 +178,9 @@ class ResourceTable(ScrollView, can_focus=True):
         self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
         self._styles: dict[tuple, Style] = {}
         self._widths: tuple[int, ...] = ()
+        self._drawn: tuple | None = None  # what _refresh_window saw last
+        self._rich_style: Style | None = None
+        self._frame: tuple[int, int, int, int] | None = None
 
     # ------------------------------------------------------------------ compatibility
 
@@ -390,11 +393,39 @@ class ResourceTable(ScrollView, can_focus=True):
         if row is None:
             row = min(self.cursor_row, max(0, len(view) - 1))
             self._cursor_key = view[row] if view and self._cursor_key is not None else self._cursor_key
-        self.virtual_size = Size(sum(self._widths) + len(self._widths) * 2, len(view) + 1 + self._footer_lines())
+        widths = self._widths
+        size = Size(sum(widths) + len(widths) * 2, len(view) + 1 + self._footer_lines())
+        if size != self.virtual_size:
+            self.virtual_size = size
         self.cursor_row = row
         self._update_subtitle()
         self._scroll_to_cursor()
-        self.refresh()
+        self._refresh_window()
+
+    def _window(self) -> tuple[int, list[tuple[str, int] | None]]:
+        """The rows on screen now: (first view index, [(key, version) per line])."""
+        top = int(self.scroll_offset.y)
+        rows = self.model.rows
+        window: list[tuple[str, int] | None] = []
+        for key in self._shown[top:top + self._data_height()]:
+            row = rows.get(key)
+            window.append((key, row.version) if row is not None else None)
+        return top, window
+
+    def _refresh_window(self) -> None:
+        """Repaint only the lines whose row changed (a big table mostly changes off screen)."""
+        state = (self._widths, self.cursor_row, self.model.filter_text, self.model.shown_count,
+                 len(self.model), self.sort_column, self.sort_reverse, self.size)
+        top, window = self._window()
+        last = self._drawn
+        self._drawn = (state, top, window)
+        if last is None or last[0] != state or last[1] != top or len(last[2]) != len(window):
+            self.refresh()
+            return
+        width = self.size.width
+        for i, (a, b) in enumerate(zip(last[2], window)):
+            if a != b:
+                self.refresh(Region(0, i + 1, width, 1))
 
     def _measure(self) -> tuple[int, ...]:
         widths = [1] if self.markable else []
@@ -515,38 +546,61 @@ class ResourceTable(ScrollView, can_focus=True):
         self._scroll_to_cursor()
 
     def on_focus(self) -> None:
-        self._strips.clear()
+        self._restyled()
 
     def on_blur(self) -> None:
-        self._strips.clear()
+        self._restyled()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._restyled()
+
+    def _restyled(self) -> None:
         self._strips.clear()
         self._styles.clear()
+        self._rich_style = None
 
     # ------------------------------------------------------------------ drawing
 
+    @property
+    def _base_style(self) -> Style:
+        # Widget.rich_style walks every ancestor (a fraction of a millisecond): once per style change.
+        if self._rich_style is None:
+            self._rich_style = self.rich_style
+        return self._rich_style
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Geometry read once per paint, not once per line.
+        region = self.scrollable_content_region
+        self._frame = (region.width, region.height, int(self.scroll_offset.x), int(self.scroll_offset.y))
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        scroll_x, scroll_y = (int(v) for v in self.scroll_offset)
-        footer = self._footer_lines()
+        if self._frame is None:
+            region = self.scrollable_content_region
+            width, height, scroll_x, scroll_y = region.width, region.height, *map(int, self.scroll_offset)
+        else:
+            width, height, scroll_x, scroll_y = self._frame
+        base = self._base_style
         if y == 0:
             strip = self._header_strip()
-        elif footer and y == self.scrollable_content_region.height - 1:
+        elif self._footer_lines() and y == height - 1:
             return self._footer_strip(width)
         else:
             index = scroll_y + y - 1
             if not 0 <= index < len(self._shown):
-                return Strip.blank(width, self.rich_style)
+                return Strip.blank(width, base)
             strip = self._row_strip(index)
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
 
     def _header_strip(self) -> Strip:
         cache_key = ("header", self._widths, self.sort_column, self.sort_reverse, tuple(c.label for c in self.cols))
         strip = self._strips.get(cache_key)
         if strip is None:
-            style = self.rich_style + self.get_component_rich_style("resource-table--header")
+            style = self._base_style + self.get_component_rich_style("resource-table--header")
             labels = [" "] if self.markable else []
             for c in self.cols:
                 arrow = f" {SORT_DOWN if self.sort_reverse else SORT_UP}" if c.key == self.sort_column else ""
@@ -558,7 +612,7 @@ class ResourceTable(ScrollView, can_focus=True):
 
     def _footer_strip(self, width: int) -> Strip:
         m = self.model
-        style = self.rich_style + self.get_component_rich_style("resource-table--footer")
+        style = self._base_style + self.get_component_rich_style("resource-table--footer")
         text = f" filter: {m.filter_text.translate(_CONTROLS)}  —  {m.shown_count:,} of {len(m):,} rows  (esc clears)"
         return Strip([Segment(set_cell_size(text, width), style)])
 
@@ -566,7 +620,7 @@ class ResourceTable(ScrollView, can_focus=True):
         key = self._shown[index]
         row = self.model.rows.get(key)
         if row is None:  # discarded since the last sync
-            return Strip.blank(sum(self._widths) + 2 * len(self._widths), self.rich_style)
+            return Strip.blank(sum(self._widths) + 2 * len(self._widths), self._base_style)
         cursor = index == self.cursor_row
         marked = key in self.model.marked
         even = index % 2 == 0 and self.zebra_stripes
@@ -575,7 +629,7 @@ class ResourceTable(ScrollView, can_focus=True):
         if strip is not None:
             return strip
         name = "resource-table--even-row" if even else "resource-table--odd-row"
-        base = self.rich_style + self.get_component_rich_style(name)
+        base = self._base_style + self.get_component_rich_style(name)
         # The cursor's colours win over a cell's own (as in DataTable).
         over = self.get_component_rich_style("resource-table--cursor") if cursor else None
         segs: list[Segment] = []
