@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backends.hosts.spec import HostSpec
 from backends.transport.local import LocalTransport
-from backends.transport.ssh.transport import SSHSettings, SSHTransport
 from backends.transport.base import Transport
+
+if TYPE_CHECKING:
+    from backends.transport.ssh.transport import SSHSettings
 
 
 def make_transport(spec: HostSpec, settings: SSHSettings | None = None, demo: Any = None) -> Transport:
@@ -22,5 +24,9 @@ def make_transport(spec: HostSpec, settings: SSHSettings | None = None, demo: An
 
         return make_demo_transport(demo, spec)
     if spec.ssh is not None:
+        # Imported on first use: asyncssh (and cryptography under it) cost start-up time that a
+        # demo or local session never needs.
+        from backends.transport.ssh.transport import SSHSettings, SSHTransport
+
         return SSHTransport(spec, settings if settings is not None else SSHSettings())
     return LocalTransport(spec.name or "localhost")
