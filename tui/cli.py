@@ -134,7 +134,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     from backends.session.session import ClusterSession
 
-    settings = ssh_settings(args) if any(h.ssh is not None for h in inventory.hosts) else None
+    settings = None
+    if any(h.ssh is not None for h in inventory.hosts):
+        from backends.transport.ssh.budget import raise_nofile_limit
+
+        raise_nofile_limit()  # one descriptor per SSH connection: a big fleet needs more than 1,024
+        settings = ssh_settings(args)
     session = ClusterSession.open(inventory, settings=settings, demo=demo, sudo=args.sudo,
                                   readonly=args.readonly or args.command is not None,
                                   backup_dir=args.backup_dir)

@@ -27,6 +27,7 @@ from pathlib import Path
 import asyncssh
 
 from backends.transport.ssh.bastion import BastionPool
+from backends.transport.ssh.budget import ConnectionBudget
 from backends.transport.batching import StdoutDemux, batch_script, new_token, split_stderr
 from backends.errors import (
     AuthFailed,
@@ -120,6 +121,8 @@ class SSHSettings:
     bastions: BastionPool = field(default_factory=BastionPool)
     #: Bounds concurrent SSH handshakes across all hosts using these settings.
     handshake_limit: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
+    #: Open connections kept under the descriptor limit (LRU idle ones closed beyond it).
+    budget: ConnectionBudget = field(default_factory=ConnectionBudget)
 
     def known_hosts_files(self) -> list[Path]:
         """Every known_hosts file consulted, the app's last."""
@@ -322,6 +325,17 @@ class SSHTransport(Transport):
         self.connect_count = 0
         self._attempts = 0
         self._last_error: BackendError | None = None
+        self._busy = 0  # commands running or waiting for a channel
+
+    @property
+    def idle(self) -> bool:
+        """No command running or queued and no socket forward: the connection may be closed
+        to make room for another host's (ConnectionBudget); the next command reopens it."""
+        return self._busy == 0 and not self._forwards and not self._queued and not self._batches
+
+    def evict(self) -> None:
+        """Close the (idle) connection for the budget."""
+        self._forget()
 
     @property
     def info(self) -> TransportInfo:
@@ -355,9 +369,14 @@ class SSHTransport(Transport):
                 raise self._last_error
             self._forget()
             try:
+                await self.settings.budget.acquire(self)
                 conn, tunnel = await self._connector.open(self)
             except BackendError as exc:
+                self.settings.budget.release(self)
                 self._last_error = exc
+                raise
+            except BaseException:
+                self.settings.budget.release(self)
                 raise
             finally:
                 self._attempts += 1  # counted once over: callers queued during it see the change
@@ -376,6 +395,7 @@ class SSHTransport(Transport):
             del self._forwards[remote]
         if self._conn is not None:
             self._conn.close()
+            self.settings.budget.release(self)
         bastion = self._connector.target.bastion
         if self._tunnel is not None and bastion is not None:
             self.settings.bastions.release(bastion, self)  # shared: the pool closes it
@@ -436,24 +456,29 @@ class SSHTransport(Transport):
         command = shlex.join(argv)
         what = label or short_command(argv)
         started = time.monotonic()
-        async with self._sessions:
-            conn, proc = await self._open_process(command)
-            try:
-                async with asyncio.timeout(timeout):
-                    status, err, out_n, in_n = await communicate(
-                        _process_io(proc), on_stdout, input=input, src=src, progress=progress,
-                        stderr=stderr,
-                    )
-            except TimeoutError:
-                _abandon(proc)
-                raise self._timeout_error(what, timeout) from None
-            except _LOST as exc:
-                _abandon(proc)
-                self._forget(conn)
-                raise ConnectionLost(self.host, f"connection lost during `{what}` ({exc})") from None
-            except BaseException:
-                _abandon(proc)
-                raise
+        self._busy += 1
+        try:
+            async with self._sessions:
+                conn, proc = await self._open_process(command)
+                try:
+                    async with asyncio.timeout(timeout):
+                        status, err, out_n, in_n = await communicate(
+                            _process_io(proc), on_stdout, input=input, src=src, progress=progress,
+                            stderr=stderr,
+                        )
+                except TimeoutError:
+                    _abandon(proc)
+                    raise self._timeout_error(what, timeout) from None
+                except _LOST as exc:
+                    _abandon(proc)
+                    self._forget(conn)
+                    raise ConnectionLost(self.host, f"connection lost during `{what}` ({exc})") from None
+                except BaseException:
+                    _abandon(proc)
+                    raise
+        finally:
+            self._busy -= 1
+            self.settings.budget.touch(self)
         if status is None and conn.is_closed():
             self._forget(conn)
             raise ConnectionLost(self.host, f"connection lost during `{what}`")
