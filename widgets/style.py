@@ -8,6 +8,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.color import Color
 
+from widgets.tablemodel import Cell
+
 #: What each status word maps to among the theme variables.
 LEVELS: dict[str, str] = {
     "pass": "success", "ok": "success", "running": "success", "ready": "success", "verified": "success",
@@ -46,3 +48,9 @@ def level_style(app: Any, level: str, *, bold: bool = False) -> Style:
 def status_text(app: Any, text: str, level: str | None = None, *, bold: bool = False) -> Text:
     """``text`` (taken literally, never markup) coloured by ``level`` (default: the text itself)."""
     return Text(str(text), style=level_style(app, level or str(text).lower(), bold=bold), end="", no_wrap=True)
+
+
+def status_cell(text: str, level: str | None = None, *, bold: bool = False) -> Cell:
+    """A table cell like :func:`status_text`, coloured when drawn (follows theme changes, and a
+    big table stores two strings instead of a Rich Text and its spans)."""
+    return Cell(str(text), level or str(text).lower(), bold)

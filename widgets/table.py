@@ -83,11 +83,13 @@ def to_cell(value: Any) -> CellValue:
     return str(value).translate(_CONTROLS)
 
 
-def cell(value: Any) -> Text:
-    """A Rich Text for any cell value (literal text, never markup); for callers that show cells."""
+def cell(value: Any, app: Any = None) -> Text:
+    """A Rich Text for any cell value (literal text, never markup); a level is coloured from
+    ``app``'s theme."""
     c = to_cell(value)
     if isinstance(c, Cell):
-        return Text(c.text, style=c.style or Style(bold=c.bold), end="", no_wrap=True)
+        style = c.style or (level_style(app, c.level, bold=c.bold) if c.level else Style(bold=c.bold))
+        return Text(c.text, style=style, end="", no_wrap=True)
     return Text(c, end="", no_wrap=True)
 
 
@@ -231,14 +233,14 @@ class ResourceTable(ScrollView, can_focus=True):
         row = self.model.rows.get(key)
         if row is None:
             return {}
-        return {c: cell(v) for c, v in zip(self.model.columns, row.cells)}
+        return {c: cell(v, self.app) for c, v in zip(self.model.columns, row.cells)}
 
     def get_cell(self, key: str, column: str) -> Text:
         """One stored cell as a Rich Text."""
         value = self.model.cell(key, column)
         if value is None:
             raise KeyError((key, column))
-        return cell(value)
+        return cell(value, self.app)
 
     def cell_text(self, key: str, column: str) -> str:
         """Plain text of one stored cell ("" when absent)."""

@@ -13,7 +13,7 @@ from textual.widgets import Static
 from backends.session.session import HostImages
 from tui.panes.base import Pane
 from widgets.fmt import human_size
-from widgets.style import status_text
+from widgets.style import status_cell, status_text
 from widgets.table import Col, ResourceTable
 
 IMAGE_COLUMNS = [
@@ -214,7 +214,7 @@ class ContainersPane(Pane):
                 key = f"{data.host}{SEP}{c.id}"
                 ckeys.add(key)
                 ct.upsert(key, {"host": data.host, "name": c.name, "image": c.image,
-                                "state": status_text(self.app, c.state, c.state if c.state in ("running", "stopped") else "muted"),
+                                "state": status_cell(c.state, c.state if c.state in ("running", "stopped") else "muted"),
                                 "pod": f"{c.namespace}/{c.pod}" if c.pod else "-"})
             for gone in self._container_keys.get(data.host, set()) - ckeys:
                 ct.discard(gone)
