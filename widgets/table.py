@@ -182,6 +182,7 @@ class ResourceTable(ScrollView, can_focus=True):
         self._widths: tuple[int, ...] = ()
         self._drawn: tuple | None = None  # what _refresh_window saw last
         self._rich_style: Style | None = None
+        self._highlighted: str | None = None  # the key RowHighlighted last named
         self._frame: tuple[int, int, int, int] | None = None
 
     # ------------------------------------------------------------------ compatibility
@@ -400,6 +401,7 @@ class ResourceTable(ScrollView, can_focus=True):
         if size != self.virtual_size:
             self.virtual_size = size
         self.cursor_row = row
+        self._note_highlight()
         self._update_subtitle()
         self._scroll_to_cursor()
         self._refresh_window()
@@ -448,8 +450,16 @@ class ResourceTable(ScrollView, can_focus=True):
     def watch_cursor_row(self, old: int, new: int) -> None:
         self._scroll_to_cursor()
         self.refresh()
-        key = self._shown[new] if 0 <= new < len(self._shown) else None
-        self.post_message(self.RowHighlighted(self, new, key))
+        self._note_highlight()
+
+    def _note_highlight(self) -> None:
+        """Post RowHighlighted when the row under the cursor is another one (the cursor moved,
+        or the first row arrived under it)."""
+        row = self.cursor_row
+        key = self._shown[row] if 0 <= row < len(self._shown) else None
+        if key != self._highlighted:
+            self._highlighted = key
+            self.post_message(self.RowHighlighted(self, row, key))
 
     def move_cursor(self, *, row: int | None = None, column: int | None = None, animate: bool = False,
                     scroll: bool = True) -> None:
