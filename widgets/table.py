@@ -178,6 +178,7 @@ class ResourceTable(ScrollView, can_focus=True):
         self._sort_cost = 0.0
         self._sync_pending = False
         self._strips: LRUCache[tuple, Strip] = LRUCache(256)  # a few screens (each Strip holds two caches)
+        self._crops: LRUCache[tuple, tuple[Strip, Strip]] = LRUCache(256)  # (strip, its visible part)
         self._styles: dict[tuple, Style] = {}
         self._widths: tuple[int, ...] = ()
         self._drawn: tuple | None = None  # what _refresh_window saw last
@@ -569,6 +570,7 @@ class ResourceTable(ScrollView, can_focus=True):
 
     def _restyled(self) -> None:
         self._strips.clear()
+        self._crops.clear()
         self._styles.clear()
         self._rich_style = None
 
@@ -606,7 +608,13 @@ class ResourceTable(ScrollView, can_focus=True):
             if not 0 <= index < len(self._shown):
                 return Strip.blank(width, base)
             strip = self._row_strip(index)
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+        # The cropped strip is cached with the row's: an unchanged line costs no new Strip.
+        crop_key = (id(strip), scroll_x, width)
+        cropped = self._crops.get(crop_key)
+        if cropped is None or cropped[0] is not strip:
+            cropped = (strip, strip.crop_extend(scroll_x, scroll_x + width, base))
+            self._crops[crop_key] = cropped
+        return cropped[1]
 
     def _header_strip(self) -> Strip:
         cache_key = ("header", self._widths, self.sort_column, self.sort_reverse, tuple(c.label for c in self.cols))
