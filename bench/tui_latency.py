@@ -21,7 +21,7 @@ Keys: ``j``/``k`` alternately into the focused Nodes table, the next one 20 ms a
 one moved the cursor. A key is handed to the app's headless driver exactly as ``Pilot.press``
 does (``driver.send_message(events.Key)``) but without Pilot's idle waits — those sleep until the
 process is idle (up to 1 s a key) and would hide the latency being measured. A key's latency is
-the time from that hand-over to the table's ``cursor_coordinate`` changing (a watcher on it).
+the time from that hand-over to the table's ``cursor_row`` changing (a watcher on it).
 An event-loop lag sampler (a 10 ms sleep, how late it wakes) runs alongside.
 
 References measured in the same run: the same cold and warm refreshes through
@@ -96,7 +96,7 @@ class KeyProbe:
         self.app = app
         self.table = table
         self._moved = asyncio.Event()
-        app.watch(table, "cursor_coordinate", self._on_move, init=False)
+        app.watch(table, "cursor_row", self._on_move, init=False)
 
     def _on_move(self) -> None:
         self._moved.set()

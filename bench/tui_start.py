@@ -1,6 +1,6 @@
 """Console benchmarks on the demo cluster.
 
-    .venv/bin/python bench/tui_start.py [--nodes 2000] [--images 10000] [--runs 3]
+    .venv/bin/python bench/tui_start.py [--nodes 2000] [--images 10000] [--runs 3] [--json]
 
 1. start-up: wall time from spawning `python -m tui.cli --demo`-equivalent child process to its
    first frame, and to the first *complete* frame (every host row filled in); measured from
@@ -8,13 +8,20 @@
 2. big refresh: a demo cluster grown to N nodes and M images in total; one full refresh of the
    Nodes pane and of the Containers pane (all hosts), with: wall time, peak RSS of the process,
    and key latency while the refresh runs (bench/tui_latency.py's probe: a key 20 ms after the
-   previous one moved the cursor, timed from hand-over to the cursor moving).
+   previous one moved the cursor, timed from hand-over to the cursor moving), the longest
+   garbage-collection pause (gc.callbacks) and, for comparison, the same refreshes without any
+   UI (``*_fetch_parse_s``: the demo's answers plus parsing, same process, after the UI part).
+3. ``bare_textual_first_frame_s``: a minimal Textual app with one DataTable, started the same way,
+   so ``first_frame_s`` can be read as a ratio within one run.
+
+``--json`` prints one JSON object with every figure.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import resource
@@ -23,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -50,20 +58,94 @@ async def _child_start() -> None:
         print(json.dumps({"first_wall": first, "complete_wall": complete}), flush=True)
 
 
+async def _child_bare() -> None:
+    """A minimal Textual app with one DataTable: wall-clock time of its first frame."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import DataTable
+
+    class Bare(App):
+        def compose(self) -> ComposeResult:
+            table: DataTable = DataTable()
+            table.add_columns("Host", "State")
+            table.add_row("controller-1", "running")
+            yield table
+
+    async with Bare().run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        first = time.time()
+    print(json.dumps({"first_wall": first}), flush=True)
+
+
+def _spawn(flag: str) -> tuple[float, dict[str, float]]:
+    t0 = time.time()
+    out = subprocess.run([sys.executable, __file__, flag], capture_output=True,
+                         text=True, cwd=ROOT, env={**os.environ, "TEXTUAL_ANIMATIONS": "none"}, check=True)
+    return t0, json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def bench_start(runs: int) -> dict[str, float]:
-    """Median wall time (s) from spawning the process to its first and its complete frame."""
-    firsts, completes = [], []
+    """Median wall time (s) from spawning the process to its first and its complete frame, and
+    to a bare Textual app's first frame (runs interleaved, so both see the same machine load)."""
+    firsts, completes, bares = [], [], []
     for _ in range(runs):
-        t0 = time.time()
-        out = subprocess.run([sys.executable, __file__, "--child-start"], capture_output=True,
-                             text=True, cwd=ROOT, env={**os.environ, "TEXTUAL_ANIMATIONS": "none"}, check=True)
-        data = json.loads(out.stdout.strip().splitlines()[-1])
+        t0, data = _spawn("--child-start")
         firsts.append(data["first_wall"] - t0)
         completes.append(data["complete_wall"] - t0)
-    firsts.sort()
-    completes.sort()
-    return {"first_frame_s": round(firsts[len(firsts) // 2], 3),
-            "complete_frame_s": round(completes[len(completes) // 2], 3)}
+        t0, data = _spawn("--child-bare")
+        bares.append(data["first_wall"] - t0)
+    med = lambda v: round(sorted(v)[len(v) // 2], 3)  # noqa: E731
+    return {"first_frame_s": med(firsts), "complete_frame_s": med(completes),
+            "bare_textual_first_frame_s": med(bares)}
+
+
+class GcPauses:
+    """The longest garbage collection while installed (gc.callbacks)."""
+
+    def __init__(self) -> None:
+        self.max_s = 0.0
+        self.count = 0
+        self._t = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._t = time.perf_counter()
+        else:
+            self.count += 1
+            self.max_s = max(self.max_s, time.perf_counter() - self._t)
+
+    def __enter__(self) -> "GcPauses":
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self)
+
+
+async def bench_fetch_parse(nodes: int) -> dict[str, float]:
+    """The same refreshes without any UI: the demo answering plus parsing (second of two runs,
+    as the UI part's timed refreshes are)."""
+    from backends.demo import DemoCluster, demo_inventory
+    from backends.session.session import ClusterSession
+    from tui.screenshots import FROZEN
+
+    with tempfile.TemporaryDirectory() as tmp:
+        demo = DemoCluster(clock=lambda: FROZEN, **big_demo_kwargs(nodes, 0))
+        session = ClusterSession.open(demo_inventory(demo), demo=demo, backup_dir=Path(tmp) / "b",
+                                      audit_path=Path(tmp) / "audit.log", clock=lambda: FROZEN)
+        result: dict[str, float] = {}
+        try:
+            for label in ("nodes", "images"):
+                for _ in range(2):
+                    t = time.perf_counter()
+                    if label == "nodes":
+                        await session.refresh_nodes()
+                    else:
+                        async for _host, _images in session.stream_images(session.host_names):
+                            pass
+                    result[f"{label}_fetch_parse_s"] = round(time.perf_counter() - t, 2)
+        finally:
+            await session.close()
+        return result
 
 
 # ---------------------------------------------------------------------- big refresh
@@ -76,7 +158,9 @@ async def bench_big(nodes: int, images: int) -> dict[str, float]:
 
     with tempfile.TemporaryDirectory() as tmp:
         app = demo_app(Path(tmp), scan_certs=False, **big_demo_kwargs(nodes, images))
-        result: dict[str, float] = {}
+        result: dict[str, Any] = {}
+        all_keys: list[float] = []
+        gcp = GcPauses()
         async with app.run_test(size=(160, 48)) as pilot:
             await app.workers.wait_for_complete()
             await pilot.pause()
@@ -96,6 +180,7 @@ async def bench_big(nodes: int, images: int) -> dict[str, float]:
                 phase, stop = Phase(), asyncio.Event()
                 task = asyncio.create_task(KeyProbe(app, table).run(phase, stop))
                 t = time.perf_counter()
+                gc.callbacks.append(gcp)
                 start()
                 await pilot.pause()
                 await app.workers.wait_for_complete()
@@ -104,8 +189,10 @@ async def bench_big(nodes: int, images: int) -> dict[str, float]:
                     await app.workers.wait_for_complete()
                     await pilot.pause(0.005)
                 result[f"{label}_refresh_s"] = round(time.perf_counter() - t, 2)
+                gc.callbacks.remove(gcp)
                 stop.set()
                 await task
+                all_keys += phase.keys
                 result[f"{label}_keys"] = len(phase.keys)
                 result[f"{label}_key_median_ms"] = round(pct(phase.keys, 0.5) * 1000, 1)
                 result[f"{label}_key_p95_ms"] = round(pct(phase.keys, 0.95) * 1000, 1)
@@ -113,6 +200,11 @@ async def bench_big(nodes: int, images: int) -> dict[str, float]:
             result["rows_nodes"] = app.nodes_pane.primary_table().row_count
             result["rows_images"] = app.images_pane.images_table.row_count
         result["peak_rss_mib"] = round(_rss_mib(), 1)
+        result["key_latency_ms"] = {"p50": round(pct(all_keys, 0.5) * 1000, 1),
+                                    "p99": round(pct(all_keys, 0.99) * 1000, 1),
+                                    "max": round(max(all_keys, default=0.0) * 1000, 1)}
+        result["gc_max_pause_ms"] = round(gcp.max_s * 1000, 1)
+        result["gc_collections"] = gcp.count
         return result
 
 
@@ -129,14 +221,23 @@ def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--child-start":
         asyncio.run(_child_start())
         return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "--child-bare":
+        asyncio.run(_child_bare())
+        return 0
     ap = argparse.ArgumentParser()
     ap.add_argument("--nodes", type=int, default=2000)
     ap.add_argument("--images", type=int, default=10000)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--json", action="store_true", help="one JSON object on one line")
     args = ap.parse_args()
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
-    print(json.dumps({"start": bench_start(args.runs)}, indent=2))
-    print(json.dumps({"big": asyncio.run(bench_big(args.nodes, args.images))}, indent=2))
+    result: dict[str, Any] = {**bench_start(args.runs)}
+    result.update(asyncio.run(bench_big(args.nodes, args.images)))  # peak RSS: the UI part only
+    result.update(asyncio.run(bench_fetch_parse(args.nodes)))
+    for label in ("nodes", "images"):
+        result[f"{label}_refresh_ratio"] = round(result[f"{label}_refresh_s"] / max(result[f"{label}_fetch_parse_s"], 0.01), 2)
+    result["first_frame_ratio"] = round(result["first_frame_s"] / result["bare_textual_first_frame_s"], 2)
+    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
     return 0
 
 

@@ -426,7 +426,10 @@ class K0sTuiApp(App):
     def action_back(self) -> None:
         """esc: close the bar, else clear the filter, else clear the marks."""
         if self.command_input.display:
+            filtering = self.command_mode == "/"
             self._hide_bar()
+            if filtering and self._filter_table.filter_text:
+                self._filter_table.set_filter("")  # one esc leaves the filter, as it entered
             return
         table = self.active_pane.focused_table()
         if table.filter_text:

@@ -155,7 +155,12 @@ def main(argv: list[str] | None = None) -> int:
         return serve(args)
     from backends.session.session import ClusterSession
 
-    settings = ssh_settings(args) if any(h.ssh is not None for h in inventory.hosts) else None
+    settings = None
+    if any(h.ssh is not None for h in inventory.hosts):
+        from backends.transport.ssh.budget import raise_nofile_limit
+
+        raise_nofile_limit()  # one descriptor per SSH connection: a big fleet needs more than 1,024
+        settings = ssh_settings(args)
     simulated = None
     if demo is not None:
         from backends.demo import demo_transports

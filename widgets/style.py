@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.color import Color
 
 from widgets.safe import safe_str
+from widgets.tablemodel import Cell
 
 #: What each status word maps to among the theme variables.
 LEVELS: dict[str, str] = {
@@ -49,3 +50,9 @@ def status_text(app: Any, text: str, level: str | None = None, *, bold: bool = F
     """``text`` (taken literally, never markup) coloured by ``level`` (default: the text itself)."""
     return Text(safe_str(text), style=level_style(app, level or str(text).lower(), bold=bold),
                 end="", no_wrap=True)
+
+
+def status_cell(text: str, level: str | None = None, *, bold: bool = False) -> Cell:
+    """A table cell like :func:`status_text`, coloured when drawn (follows theme changes, and a
+    big table stores two strings instead of a Rich Text and its spans)."""
+    return Cell(safe_str(text), level or str(text).lower(), bold)

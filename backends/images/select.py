@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from backends.images.base import ImageBackend
-from backends.images.containerd.backend import connect_grpc_backend
 from backends.images.ctr import CtrImageBackend
 from backends.k0s.host import K0sHost
 from backends.models import Image
@@ -16,6 +15,9 @@ async def select_image_backend(host: K0sHost) -> ImageBackend:
     reached via ``transport.forward_unix_socket`` and probed with one Version call. On failure
     the returned CtrImageBackend carries ``fallback_reason`` (see :func:`backend_path_label`).
     """
+    # Imported on first use: grpc and protobuf cost start-up time a first frame does not need.
+    from backends.images.containerd.backend import connect_grpc_backend
+
     grpc_backend, reason = await connect_grpc_backend(host)
     if grpc_backend is not None:
         return grpc_backend

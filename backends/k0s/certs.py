@@ -20,18 +20,12 @@ as the transport's :mod:`backends.errors`.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
-from cryptography.x509.oid import NameOID
 
 from backends.errors import BackendError, HostUnreachable
 from backends.k0s.host import K0sHost
@@ -50,9 +44,6 @@ CERT_PATTERNS = ("*.crt", "*.pem")
 READ_CONCURRENCY = 4
 #: Certificates are small; anything bigger than this is not one.
 MAX_CERT_BYTES = 1 << 20
-
-_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
-
 
 @dataclass
 class CertInfo:
@@ -139,102 +130,15 @@ def _utc(now: datetime | None) -> datetime:
     return now
 
 
-def _cn(name: x509.Name) -> str:
-    attrs = name.get_attributes_for_oid(NameOID.COMMON_NAME)
-    if attrs:
-        value = attrs[0].value
-        return value if isinstance(value, str) else value.decode("utf-8", "replace")
-    return name.rfc4514_string()
-
-
-def _key_facts(cert: x509.Certificate) -> tuple[str, int | None]:
-    try:
-        key = cert.public_key()
-    except (UnsupportedAlgorithm, ValueError):
-        return "unknown", None
-    if isinstance(key, rsa.RSAPublicKey):
-        return "RSA", key.key_size
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return "EC", key.key_size
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        return "Ed25519", 256
-    if isinstance(key, ed448.Ed448PublicKey):
-        return "Ed448", 456
-    if isinstance(key, dsa.DSAPublicKey):
-        return "DSA", key.key_size
-    return "unknown", None
-
-
-def _sans(cert: x509.Certificate) -> list[str]:
-    try:
-        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-    except x509.ExtensionNotFound:
-        return []
-    out: list[str] = []
-    for gn in ext.value:
-        if isinstance(gn, x509.DNSName):
-            out.append(f"DNS:{gn.value}")
-        elif isinstance(gn, x509.IPAddress):
-            out.append(f"IP:{gn.value}")
-        elif isinstance(gn, x509.UniformResourceIdentifier):
-            out.append(f"URI:{gn.value}")
-        elif isinstance(gn, x509.RFC822Name):
-            out.append(f"email:{gn.value}")
-        else:
-            out.append(f"{type(gn).__name__}:{gn.value}")
-    return out
-
-
-def _is_ca(cert: x509.Certificate) -> bool:
-    try:
-        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
-    except x509.ExtensionNotFound:
-        return False
-
-
-def _load(data: bytes) -> list[x509.Certificate]:
-    """Every certificate in ``data`` (PEM, possibly several; or one DER). ValueError if none."""
-    if b"-----BEGIN" in data:
-        blocks = _PEM_BLOCK.findall(data)
-        if b"CERTIFICATE" not in blocks and blocks:
-            kinds = ", ".join(sorted({b.decode("ascii", "replace") for b in blocks}))
-            raise ValueError(f"no certificate in this PEM file (it holds: {kinds})")
-        return x509.load_pem_x509_certificates(data)
-    if not data.strip():
-        raise ValueError("empty file")
-    return [x509.load_der_x509_certificate(data)]
-
-
 def parse_certificate(
     data: bytes, *, host: str = "", path: str = "", now: datetime | None = None
 ) -> CertInfo:
     """Describe the (first) certificate in ``data``; a :class:`CertInfo` with ``error`` set
     when ``data`` holds no parseable certificate. Never raises for bad input."""
-    info = CertInfo(host=host, path=path)
-    try:
-        certs = _load(data)
-        if not certs:
-            raise ValueError("no certificate found")
-        cert = certs[0]
-        info.cert_count = len(certs)
-        info.subject = cert.subject.rfc4514_string()
-        info.issuer = cert.issuer.rfc4514_string()
-        info.subject_cn = _cn(cert.subject)
-        info.issuer_cn = _cn(cert.issuer)
-        info.serial = format(cert.serial_number, "x")
-        info.not_before = cert.not_valid_before_utc
-        info.not_after = cert.not_valid_after_utc
-        info.is_ca = _is_ca(cert)
-        info.key_type, info.key_size = _key_facts(cert)
-        info.sans = _sans(cert)
-        info.fingerprint_sha256 = hashlib.sha256(
-            cert.public_bytes(serialization.Encoding.DER)).hexdigest()
-        info.days_left = info.days_left_at(now)
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        # A fresh object so no half-filled field survives next to the error.
-        msg = str(exc).strip() or type(exc).__name__
-        return CertInfo(host=host, path=path, error=f"not a readable certificate: {msg}")
-    return info
+    # Imported on first use: ``cryptography`` costs start-up time a first frame does not need.
+    from backends.k0s.x509parse import parse_certificate_bytes
+
+    return parse_certificate_bytes(data, host=host, path=path, now=now)
 
 
 def _find_argv(pki_dir: str) -> list[str]:

@@ -9,7 +9,6 @@ from backends.hosts.spec import HostSpec
 from backends.transport.base import Transport
 from backends.transport.local import LocalTransport
 from backends.transport.ssh.settings import SSHSettings
-from backends.transport.ssh.transport import SSHTransport
 
 #: Builds the transport of a simulated host (``HostSpec.demo`` set): the demo cluster's.
 SimulatedTransports = Callable[[HostSpec], Transport]
@@ -29,5 +28,9 @@ def make_transport(spec: HostSpec, settings: SSHSettings | None = None,
             raise BackendError(spec.name, "no demo cluster was given for this demo host")
         return simulated(spec)
     if spec.ssh is not None:
+        # Imported on first use: asyncssh (and cryptography under it) cost start-up time that a
+        # demo or local session never needs.
+        from backends.transport.ssh.transport import SSHTransport
+
         return SSHTransport(spec, settings if settings is not None else SSHSettings())
     return LocalTransport(spec.name or "localhost")

@@ -16,7 +16,7 @@ from backends.k0s.certs import CertInfo
 from backends.session.session import ClusterSession
 from backends.demo import DemoCluster, demo_inventory, demo_transports
 from tui.app import K0sTuiApp
-from tui.panes.certs import CertsPane, split_key, status_of
+from tui.panes.certs import CertsPane, cert_key, split_key, status_of
 from tui.screens.modals import ConfirmScreen, TextScreen
 from widgets.style import theme_color
 from tests.tui_support import FROZEN, audit, settle
@@ -136,6 +136,13 @@ async def test_renew_restarts_k0s_and_shows_new_dates(xdg):
                 assert table.cell_text(k, "not_after").startswith(new_after.strftime("%Y-%m-%d"))
         # The header moved on to another controller (or a later date).
         assert app.header_widget.info.cert_level != "error"
+        # Still soonest-first after the renewal replaced that host's rows.
+        await pilot.pause()
+        shown = [c for h in app.session.certs.scanned_hosts() for c in app.session.certs.of(h) if c.not_after]
+        by_key = {cert_key(c.host, c.path): c.not_after for c in shown}
+        order = [by_key[k] for k in table.visible_keys() if k in by_key]
+        assert len(order) == len(by_key) > 1 and order == sorted(order)
+        assert table.sort_column == "not_after" and not table.sort_reverse
         recs = [r for r in audit(xdg) if "renew" in r["operation"]]
         assert len(recs) == 1 and recs[0]["result"] == "ok" and recs[0]["hosts"] == [bad]
         assert recs[0]["details"]["nearest_after"].startswith(new_after.strftime("%Y-%m-%d"))

@@ -305,6 +305,13 @@ async def test_filter_and_command_navigation(xdg):
         shown = table.visible_keys()
         assert 0 < len(shown) < total
         assert all("worker" in app.session.spec(k).role for k in shown)
+        screen = app.export_screenshot().replace("&#160;", " ")
+        assert "filter: worker" in screen and f"{len(shown)} of {total} rows" in screen
+        # One esc, with the bar still open, closes it and clears the filter.
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not app.command_input.display and table.row_count == total and table.filter_text == ""
+        await pilot.press("slash", *"worker")
         await pilot.press("enter")
         await pilot.press("slash")
         app.command_input.value = "!worker"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from backends.errors import BackendError, BackupError
 from backends.k0s.backups import BackupEntry, BackupProgress
@@ -222,7 +222,7 @@ class BackupsPane(Pane):
             t.append(f"{value}\n")
         self.console.show_text(f"Backup {e.file}", t)
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_resource_table_row_selected(self, event: ResourceTable.RowSelected) -> None:
         event.stop()
         self.action_details()
 

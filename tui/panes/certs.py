@@ -13,7 +13,7 @@ from datetime import datetime
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from backends.k0s.certs import CertInfo, sorted_by_expiry
 from backends.errors import BackendError
@@ -295,6 +295,6 @@ class CertsPane(Pane):
                 t.append(f"  {s}\n")
         return t
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_resource_table_row_selected(self, event: ResourceTable.RowSelected) -> None:
         event.stop()
         self.action_details()

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, OptionList, Static
+from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
 from backends.session.config import KubeProxyPlan
@@ -188,7 +188,7 @@ class ConfigPane(Pane):
             body = f"{hc.error}\n\n{body}"
         self.console.show_text(f"{host}: {hc.path}", Text(body))
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_resource_table_row_selected(self, event: ResourceTable.RowSelected) -> None:
         event.stop()
         self.action_details()
 

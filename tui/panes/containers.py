@@ -8,7 +8,7 @@ import time
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from backends.errors import BackendError, ValidationError
 from backends.images.refs import validate_image_ref, validate_label
@@ -21,7 +21,7 @@ from tui.screens.modals import ConfirmScreen, InputScreen
 from widgets.activity import Operation
 from widgets.fmt import human_size
 from widgets.safe import safe_str
-from widgets.style import status_text
+from widgets.style import status_cell, status_text
 from widgets.table import Col, ResourceTable
 
 IMAGE_COLUMNS = [
@@ -254,7 +254,7 @@ class ContainersPane(Pane):
                 key = f"{data.host}{SEP}{c.id}"
                 ckeys.add(key)
                 ct.upsert(key, {"host": data.host, "name": c.name, "image": c.image,
-                                "state": status_text(self.app, c.state, c.state if c.state in ("running", "stopped") else "muted"),
+                                "state": status_cell(c.state, c.state if c.state in ("running", "stopped") else "muted"),
                                 "pod": f"{c.namespace}/{c.pod}" if c.pod else "-"})
             for gone in self._container_keys.get(data.host, set()) - ckeys:
                 ct.discard(gone)
@@ -415,7 +415,7 @@ class ContainersPane(Pane):
                 t.append(f"  label {k}={v}\n")
         self.console.show_text(f"Image {group.primary.ref}", t)
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_resource_table_row_selected(self, event: ResourceTable.RowSelected) -> None:
         event.stop()
         if event.data_table.id == "images-table":
             self.action_details()

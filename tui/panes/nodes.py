@@ -7,7 +7,7 @@ import time
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from backends.k0s.drift import SOURCE_LABELS
 from backends.k0s.host import NodeSnapshot, ServiceState
@@ -223,32 +223,15 @@ class NodesPane(Pane):
         table = self.primary_table()
         self.show_versions = not self.show_versions
         if self.show_versions:
-            for c in VERSION_COLUMNS:
-                table.cols.append(c)
-                table.add_column(c.label, key=c.key, default=Text("…", end=""))
-            self._message_last(table)  # the versions come before Message: seen at 120 columns
+            for c in VERSION_COLUMNS:  # before Message: seen at 120 columns
+                table.add_column(c.label, key=c.key, default="…", before="message")
             self.console.start_once(WorkerKey("versions"), self._scan_versions())
         else:
             for c in VERSION_COLUMNS:
-                table.cols.remove(c)
                 table.remove_column(c.key)
                 if table.sort_column == c.key:
                     table.sort_column = None
         self.redraw()
-
-    @staticmethod
-    def _message_last(table: ResourceTable) -> None:
-        """Move the Message column (free text, often long) back to the end (DataTable only
-        appends columns, so it is removed and added again with its cells)."""
-        message = next(c for c in table.cols if c.key == "message")
-        table.cols.remove(message)
-        table.cols.append(message)
-        table.remove_column("message")
-        table.add_column(message.label, key="message", width=message.width, default=Text("", end=""))
-        for key in table.keys:
-            if key in table.rows:
-                table.update_cell(key, "message", table.row_values(key).get("message", Text("", end="")),
-                                  update_width=True)
 
     async def _scan_versions(self) -> None:
         await self.session.nodes.refresh_versions()
@@ -355,6 +338,6 @@ class NodesPane(Pane):
 
             review_host_key(self, key)
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_resource_table_row_selected(self, event: ResourceTable.RowSelected) -> None:
         event.stop()
         self.action_details()

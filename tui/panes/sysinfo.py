@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Tree
+from textual.widgets import Tree
 
 from backends.session.sysinfo import OTHER_GROUP, PROBE_GROUPS, SysinfoResult, group_statuses
 from tui.console import WorkerKey
@@ -127,7 +127,7 @@ class SysinfoPane(Pane):
                 node.allow_expand = False
         tree.root.expand_all()
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_resource_table_row_highlighted(self, event: ResourceTable.RowHighlighted) -> None:
         if event.row_key is not None and event.row_key.value:
             self.show_tree(str(event.row_key.value))
 
@@ -139,7 +139,7 @@ class SysinfoPane(Pane):
     def action_details(self) -> None:
         self.query_one("#sysinfo-tree", Tree).focus()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_resource_table_row_selected(self, event: ResourceTable.RowSelected) -> None:
         event.stop()
         self.action_details()
 

@@ -7,11 +7,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from backends.session.airgap import AirgapReport, HostAirgap, airgap_report, version_note
 from backends.session.core import error_text
 from backends.session.session import ClusterSession
+from tui.screens.modals import TextScreen
 from widgets.style import status_text
 from widgets.table import Col, ResourceTable
 
@@ -139,10 +140,8 @@ class AirgapScreen(Screen[None]):
     def action_details(self) -> None:
         key = self.query_one(ResourceTable).selected_key()
         if key and self.report is not None:
-            from tui.screens.modals import TextScreen
-
             self.app.push_screen(TextScreen(f"airgap: {key}", self.host_text(key)))
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_resource_table_row_selected(self, event: ResourceTable.RowSelected) -> None:
         event.stop()
         self.action_details()

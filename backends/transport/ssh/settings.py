@@ -10,6 +10,7 @@ from backends.errors import BackendError
 from backends.paths import xdg_data_dir
 from backends.privatefile import UnsafeFile, check_private
 from backends.transport.ssh.bastion import BastionPool
+from backends.transport.ssh.budget import ConnectionBudget
 
 
 def default_user_known_hosts() -> tuple[Path, ...]:
@@ -64,6 +65,8 @@ class SSHSettings:
     bastions: BastionPool = field(default_factory=BastionPool)
     #: Bounds concurrent SSH handshakes across all hosts using these settings.
     handshake_limit: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
+    #: Open connections kept under the descriptor limit (LRU idle ones closed beyond it).
+    budget: ConnectionBudget = field(default_factory=ConnectionBudget)
 
     def known_hosts_files(self) -> list[Path]:
         """Every known_hosts file consulted, the app's last."""

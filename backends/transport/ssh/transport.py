@@ -255,6 +255,17 @@ class SSHTransport(ProcessTransport):
         self._batches: set[asyncio.Task[None]] = set()
         #: How many connections were opened so far (reconnects included); for tests and stats.
         self.connect_count = 0
+        self._busy = 0  # commands running or waiting for a channel
+
+    @property
+    def idle(self) -> bool:
+        """No command running or queued and no socket forward: the connection may be closed
+        to make room for another host's (ConnectionBudget); the next command reopens it."""
+        return self._busy == 0 and not self._forwards and not self._queued and not self._batches
+
+    def evict(self) -> None:
+        """Close the (idle) connection for the budget."""
+        self._forget()
 
     @property
     def info(self) -> TransportInfo:
@@ -283,7 +294,12 @@ class SSHTransport(ProcessTransport):
 
     async def _open(self) -> asyncssh.SSHClientConnection:
         self._forget()
-        conn, self._tunnel = await self._connector.open(self)
+        await self.settings.budget.acquire(self)  # a descriptor for the new connection
+        try:
+            conn, self._tunnel = await self._connector.open(self)
+        except BaseException:
+            self.settings.budget.release(self)
+            raise
         self.connect_count += 1
         return conn
 
@@ -297,6 +313,7 @@ class SSHTransport(ProcessTransport):
             del self._forwards[remote]
         if self._conn is not None:
             self._conn.close()
+            self.settings.budget.release(self)
         bastion = self._connector.target.bastion
         if self._tunnel is not None and bastion is not None:
             self.settings.bastions.release(bastion, self)  # shared: the pool closes it
@@ -357,24 +374,29 @@ class SSHTransport(ProcessTransport):
         command = shlex.join(argv)
         what = label or short_command(argv)
         started = time.monotonic()
-        async with self._sessions:
-            conn, proc = await self._open_process(command)
-            try:
-                async with asyncio.timeout(timeout):
-                    status, err, out_n, in_n = await communicate(
-                        _process_io(proc), on_stdout, input=input, src=src, progress=progress,
-                        stderr=stderr,
-                    )
-            except TimeoutError:
-                _abandon(proc)
-                raise self._timeout_error(what, timeout) from None
-            except _LOST as exc:
-                _abandon(proc)
-                self._forget(conn)
-                raise ConnectionLost(self.host, f"connection lost during `{what}` ({exc})") from None
-            except BaseException:
-                _abandon(proc)
-                raise
+        self._busy += 1
+        try:
+            async with self._sessions:
+                conn, proc = await self._open_process(command)
+                try:
+                    async with asyncio.timeout(timeout):
+                        status, err, out_n, in_n = await communicate(
+                            _process_io(proc), on_stdout, input=input, src=src, progress=progress,
+                            stderr=stderr,
+                        )
+                except TimeoutError:
+                    _abandon(proc)
+                    raise self._timeout_error(what, timeout) from None
+                except _LOST as exc:
+                    _abandon(proc)
+                    self._forget(conn)
+                    raise ConnectionLost(self.host, f"connection lost during `{what}` ({exc})") from None
+                except BaseException:
+                    _abandon(proc)
+                    raise
+        finally:
+            self._busy -= 1
+            self.settings.budget.touch(self)
         if status is None and conn.is_closed():
             self._forget(conn)
             raise ConnectionLost(self.host, f"connection lost during `{what}`")

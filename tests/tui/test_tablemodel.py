@@ -1,0 +1,134 @@
+"""TableModel: sort by value across refreshes, reverse, stability, filter + sort + marks, 20,000 rows."""
+
+from __future__ import annotations
+
+import random
+
+from widgets.tablemodel import Cell, TableModel, sort_key
+
+COLS = ["name", "size", "age", "state"]
+
+
+def refresh(m: TableModel, rows: dict[str, tuple]) -> None:
+    """Upsert every row with freshly built cells (new objects, as a pane's refresh does)."""
+    for key, (name, size, age, state) in rows.items():
+        cells = [str(name), f"{size} MiB" if size is not None else "-", age, Cell(state, state)]
+        m.upsert(key, cells, [name, size, *cells[2:]])
+
+
+ROWS = {
+    "a": ("node-10", 5, "3h1m", "running"),
+    "b": ("node-9", 200, "2d", "error"),
+    "c": ("node-1", None, "59s", "running"),
+    "d": ("node-2", 5, "-", "warning"),
+}
+
+
+def test_sort_key_numbers_durations_sizes_and_missing():
+    assert sort_key("59s") < sort_key("3h1m") < sort_key("2d")
+    assert sort_key("1.5 KiB") < sort_key("2 KiB") < sort_key("1 MiB")
+    assert sort_key("2h ago") < sort_key("in 3d")
+    assert sort_key(9) < sort_key(10) and sort_key("9") < sort_key("10")
+    assert sort_key("node-9") < sort_key("node-10")  # natural order
+    assert sort_key("v1.9.0") < sort_key("v1.31.2")
+    assert sort_key("-") == sort_key(None) == sort_key("") == ()
+    assert sort_key(Cell("12", "error")) == sort_key(12)
+    assert sort_key(10) < sort_key("abc")  # numbers before words, never a TypeError
+
+
+def test_sort_by_each_column_type_survives_refreshes():
+    m = TableModel(COLS)
+    refresh(m, ROWS)
+    m.sort_by("name")
+    assert m.view() == ["c", "d", "b", "a"]  # node-1, node-2, node-9, node-10
+    m.sort_by("size")
+    assert m.view() == ["a", "d", "b", "c"]  # 5, 5 (stable: a first), 200, missing last
+    m.sort_by("age")
+    assert m.view() == ["c", "a", "b", "d"]  # 59s, 3h1m, 2d, "-" last
+    # A refresh with new objects and changed values re-sorts by the new values.
+    changed = dict(ROWS, a=("node-10", 1000, "1s", "running"))
+    for _ in range(3):
+        refresh(m, changed)
+        assert m.view() == ["a", "c", "b", "d"]
+    m.sort_by("size")
+    assert m.view() == ["d", "b", "a", "c"]
+    m.sort_by("state")
+    assert m.view() == ["b", "a", "c", "d"]  # error, running, running (stable), warning
+
+
+def test_reverse_keeps_missing_last_and_ties_in_insertion_order():
+    m = TableModel(COLS)
+    refresh(m, ROWS)
+    m.sort_by("size", reverse=True)
+    assert m.view() == ["b", "a", "d", "c"]  # 200, then 5 and 5 in insertion order, missing last
+    refresh(m, ROWS)
+    assert m.view() == ["b", "a", "d", "c"]
+
+
+def test_stable_sort_with_many_ties():
+    m = TableModel(["k", "group"])
+    keys = [f"r{i}" for i in range(300)]
+    for i, k in enumerate(keys):
+        m.upsert(k, [k, str(i % 3)])
+    m.sort_by("group")
+    view = m.view()
+    for g in "012":
+        assert [k for k in view if m.cell(k, "group") == g] == [k for i, k in enumerate(keys) if str(i % 3) == g]
+
+
+def test_filter_sort_and_marks_together():
+    m = TableModel(COLS)
+    refresh(m, ROWS)
+    m.sort_by("size", reverse=True)
+    m.toggle_mark("a")
+    m.toggle_mark("c")
+    m.set_filter("running")
+    assert m.view() == ["a", "c"] and m.shown_count == 2 and len(m) == 4
+    assert m.target_keys("a") == ["a", "c"]
+    m.set_filter("!running")
+    assert m.view() == ["b", "d"]
+    assert m.target_keys("b") == ["b"]  # marked rows hidden by the filter are not targets
+    m.set_filter("^node-(1|9) ")  # a regex over the row's text
+    assert m.view() == ["b", "c"]
+    # A row changing so it stops matching leaves the view; its mark stays.
+    refresh(m, dict(ROWS, c=("node-3", None, "59s", "running")))
+    assert m.view() == ["b"] and "c" in m.marked
+    m.set_filter("")
+    assert m.view() == ["b", "a", "d", "c"]
+    m.retain(["a", "b"])
+    assert m.view() == ["b", "a"] and m.marked == {"a"}
+
+
+def test_unchanged_upsert_keeps_version_and_changed_one_bumps_it():
+    m = TableModel(COLS)
+    refresh(m, ROWS)
+    v = m.rows["a"].version
+    refresh(m, ROWS)
+    assert m.rows["a"].version == v
+    refresh(m, dict(ROWS, a=("node-10", 6, "3h1m", "running")))
+    assert m.rows["a"].version > v and m.rows["b"].version < v + len(ROWS)
+
+
+def test_widths_grow_with_content():
+    m = TableModel(["a"])
+    m.upsert("1", ["xx"])
+    m.upsert("2", ["xxxxx"])
+    m.upsert("3", ["界界界"])  # wide characters count two cells each
+    assert m.widths == [6]
+
+
+def test_twenty_thousand_rows_upserted_sorted_and_filtered():
+    m = TableModel(["host", "ref", "size"], sort_column="size")
+    rnd = random.Random(7)
+    sizes = {}
+    for i in range(20_000):
+        key = f"h{i % 2000}|img{i}"
+        sizes[key] = rnd.randrange(10**9)
+        m.upsert(key, [f"h{i % 2000}", f"docker.io/app{i}:1", f"{sizes[key]} B"], [None, None, sizes[key]])
+    view = m.view()
+    assert len(view) == 20_000 and view == sorted(sizes, key=sizes.__getitem__)
+    m.set_filter("^h7 ")
+    assert all(k.startswith("h7|") for k in m.view()) and m.shown_count == 10
+    m.set_filter("")
+    m.retain(k for k in sizes if not k.startswith("h1"))
+    assert len(m) == 20_000 - 10 * (1 + 10 + 100 + 1000)
