@@ -45,6 +45,7 @@ from backends.transport.streamio import (
     MAX_CAPTURE,
     STDERR_LIMIT,
     BoundedBuffer,
+    LineBatcher,
     LineSplitter,
     ProcessIO,
     atomic_write_argv,
@@ -653,6 +654,18 @@ class SSHTransport(Transport):
         status, err, _, _, took = await self._execute(self._argv(argv, sudo), sink, timeout=timeout)
         lines.close()
         return CommandResult(self.host, tuple(argv), status, out.getvalue(), err, took)
+
+    async def stream_lines(
+        self,
+        argv: Sequence[str],
+        on_lines: Callable[[list[str]], None],
+        *,
+        sudo: bool = False,
+    ) -> CommandResult:
+        lines = LineBatcher(on_lines)
+        status, err, _, _, took = await self._execute(self._argv(argv, sudo), lines.feed, timeout=None)
+        lines.close()
+        return CommandResult(self.host, tuple(argv), status, b"", err, took)
 
     async def stream_stdout_to_file(
         self,
