@@ -166,14 +166,14 @@ def journalctl(cluster: DemoCluster, node: DemoNode, args: list[str]):
     """`journalctl -u UNIT [-o json|short-iso-precise] [-n N] [--since T] [-f] [--no-pager]`."""
     from backends.demo.commands import Reply, fail
 
-    unit, fmt, count, since, follow_ = "", "short", None, None, False
+    unit, fmt, count, since, until, follow_ = "", "short", None, None, None, False
     i = 0
     while i < len(args):
         a = args[i]
         value = args[i + 1] if i + 1 < len(args) else ""
-        if a in ("-u", "--unit", "-o", "--output", "-n", "--lines", "--since"):
+        if a in ("-u", "--unit", "-o", "--output", "-n", "--lines", "--since", "--until"):
             i += 1
-        elif a.startswith(("--unit=", "--output=", "--lines=", "--since=")):
+        elif a.startswith(("--unit=", "--output=", "--lines=", "--since=", "--until=")):
             a, _, value = a.partition("=")
         if a in ("-u", "--unit"):
             unit = value.removesuffix(".service")
@@ -186,6 +186,10 @@ def journalctl(cluster: DemoCluster, node: DemoNode, args: list[str]):
         elif a == "--since":
             since = _since(value, cluster.now())
             if since is None:
+                return fail(f"Failed to parse timestamp: {value}\n")
+        elif a == "--until":
+            until = _since(value, cluster.now())
+            if until is None:
                 return fail(f"Failed to parse timestamp: {value}\n")
         elif a in ("-f", "--follow"):
             follow_ = True
@@ -200,6 +204,8 @@ def journalctl(cluster: DemoCluster, node: DemoNode, args: list[str]):
     lines = history(cluster, node)
     if since is not None:
         lines = [(w, ln) for w, ln in lines if w >= since]
+    if until is not None:
+        lines = [(w, ln) for w, ln in lines if w < until]
     if count is not None:
         lines = lines[-count:] if count else []
     text = "".join(render(node, w, ln) for w, ln in lines).encode()

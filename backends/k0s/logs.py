@@ -47,10 +47,11 @@ class LogSource:
         return "json" if self.kind == "journal" else "logrus"
 
     def argv(self, *, lines: int | None = DEFAULT_LINES, since: float | None = None,
-             follow: bool = False) -> list[str]:
-        """The command printing this source (``since``: seconds since the epoch)."""
+             until: float | None = None, follow: bool = False) -> list[str]:
+        """The command printing this source (``since``/``until``: seconds since the epoch;
+        the files source cannot select by time, its lines are filtered after parsing)."""
         if self.kind == "journal":
-            return journal_argv(self.unit, lines=lines, since=since, follow=follow)
+            return journal_argv(self.unit, lines=lines, since=since, until=until, follow=follow)
         return tail_argv(self.files, lines=lines, follow=follow)
 
     def describe(self) -> str:
@@ -58,13 +59,15 @@ class LogSource:
 
 
 def journal_argv(unit: str, *, lines: int | None = DEFAULT_LINES, since: float | None = None,
-                 follow: bool = False, fmt: str = "json") -> list[str]:
-    """``journalctl -u UNIT -o json --no-pager [-n N] [--since @EPOCH] [-f]``."""
+                 until: float | None = None, follow: bool = False, fmt: str = "json") -> list[str]:
+    """``journalctl -u UNIT -o json --no-pager [-n N] [--since @EPOCH] [--until @EPOCH] [-f]``."""
     argv = ["journalctl", "-u", unit, "-o", fmt, "--no-pager"]
     if lines is not None:
         argv += ["-n", str(max(0, int(lines)))]
     if since is not None:
         argv += ["--since", f"@{int(since)}"]
+    if until is not None:
+        argv += ["--until", f"@{int(until) + 1}"]
     if follow:
         argv.append("-f")
     return argv
@@ -115,8 +118,9 @@ async def resolve_source(host: K0sHost) -> LogSource:
 class _Parser:
     """Parses one host's lines; a line without a time gets the previous line's time."""
 
-    def __init__(self, host: str, fmt: str, component: str = "", since: float | None = None) -> None:
-        self.host, self.fmt, self.component, self.since = host, fmt, component, since
+    def __init__(self, host: str, fmt: str, component: str = "", since: float | None = None,
+                 until: float | None = None) -> None:
+        self.host, self.fmt, self.component, self.since, self.until = host, fmt, component, since, until
         self.last: float | None = None
         self.cri = CriJoiner() if fmt == "cri" else None
 
@@ -132,7 +136,8 @@ class _Parser:
                 e.time = self.last
             else:
                 self.last = e.time
-            if self.since is not None and e.time is not None and e.time < self.since:
+            if e.time is not None and ((self.since is not None and e.time < self.since)
+                                       or (self.until is not None and e.time > self.until)):
                 continue
             out.append(e)
         return out
@@ -144,18 +149,19 @@ def error_entry(host: str, message: str, when: float | None = None) -> LogEntry:
 
 
 async def read_logs(host: K0sHost, *, source: LogSource | None = None, lines: int | None = DEFAULT_LINES,
-                    since: float | None = None) -> list[LogEntry]:
+                    since: float | None = None, until: float | None = None) -> list[LogEntry]:
     """A window of ``host``'s k0s log, oldest first (``since`` defaults to one hour ago).
 
     Raises BackendError when the host cannot be reached or the command fails.
     """
     source = source or await resolve_source(host)
     since = time.time() - DEFAULT_SINCE if since is None else since
-    result = await host.transport.run(source.argv(lines=lines, since=since), timeout=60.0, sudo=host.sudo)
+    result = await host.transport.run(source.argv(lines=lines, since=since, until=until), timeout=60.0,
+                                      sudo=host.sudo)
     if not result.ok:
         raise BackendError(host.name, f"cannot read {source.describe()}: "
                            f"{result.stderr_text.strip()[:300] or f'exit {result.exit_status}'}")
-    return _Parser(host.name, source.fmt, since=since)(result.stdout_text.splitlines())
+    return _Parser(host.name, source.fmt, since=since, until=until)(result.stdout_text.splitlines())
 
 
 async def follow_host(host: K0sHost, on_entries: OnEntries, *, source: LogSource | None = None,
