@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 EXIT_USAGE = 2
-HEADLESS_COMMANDS = ("status", "sysinfo", "images", "certs")
+HEADLESS_COMMANDS = ("status", "sysinfo", "images", "certs", "logs")
 
 
 def _version() -> str:
@@ -39,7 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("command", nargs="?", choices=HEADLESS_COMMANDS, metavar="COMMAND",
                    help=f"run headless instead of the console: {', '.join(HEADLESS_COMMANDS)}")
+    p.add_argument("targets", nargs="*", metavar="HOST", help="logs: the hosts to read (default: all)")
     p.add_argument("--json", action="store_true", help="headless output as JSON")
+    lg = p.add_argument_group("logs")
+    lg.add_argument("--since", metavar="WHEN", help="logs: from 10m/2h/1d ago or an ISO time (default 1h)")
+    lg.add_argument("--follow", "-f", action="store_true", help="logs: keep streaming new lines")
+    lg.add_argument("--component", metavar="NAME", help="logs: only this component (kubelet, etcd…)")
+    lg.add_argument("--lines", "-n", metavar="N", type=int, default=1000, help="logs: at most N lines per host")
     p.add_argument("--version", action="version", version=f"k0s-tui {_version()}")
     src = p.add_argument_group("hosts")
     src.add_argument("--demo", action="store_true", help="the built-in demo cluster (no k0s needed)")
@@ -128,6 +134,16 @@ def main(argv: list[str] | None = None) -> int:
     """Parse arguments, then run the console (or a headless command)."""
     args = build_parser().parse_args(argv)
     try:
+        if args.targets and args.command != "logs":
+            raise UsageError(f"unexpected arguments: {' '.join(args.targets)}")
+        since = None
+        if args.since is not None:
+            from tui.headless_logs import parse_since
+
+            try:
+                since = parse_since(args.since)
+            except ValueError as exc:
+                raise UsageError(str(exc)) from exc
         inventory, demo = build_inventory(args)
     except UsageError as exc:
         print(f"k0s-tui: {exc}", file=sys.stderr)
@@ -138,6 +154,18 @@ def main(argv: list[str] | None = None) -> int:
     session = ClusterSession.open(inventory, settings=settings, demo=demo, sudo=args.sudo,
                                   readonly=args.readonly or args.command is not None,
                                   backup_dir=args.backup_dir)
+    if args.command == "logs":
+        from tui.headless_logs import run_logs
+
+        try:
+            return asyncio.run(run_logs(list(session.hosts.values()), names=args.targets, since=since,
+                                        follow=args.follow, component=args.component, as_json=args.json,
+                                        lines=args.lines, out=sys.stdout))
+        except KeyboardInterrupt:
+            return 0
+        except BrokenPipeError:  # `| head`: the reader is gone, which is fine
+            sys.stderr.close()
+            return 0
     if args.command is not None:
         from tui.headless import run_headless
 

@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from backends.k0s.parsers.logs import visible
 from widgets.style import level_style
 
 #: Seconds between repaints while lines stream in.
@@ -32,14 +33,6 @@ _LEVEL_LABEL = {"warning": "WARN", "error": "ERROR", "fatal": "FATAL", "panic": 
                 "debug": "DEBUG", "trace": "TRACE", "": "-"}
 _LEVEL_STYLE = {"warning": "warning", "error": "error", "fatal": "error", "panic": "error",
                 "debug": "muted", "trace": "muted"}
-_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))}
-_CONTROL[0x09] = "    "  # a tab: spaces, so columns stay put
-
-
-def visible(text: str) -> str:
-    """``text`` with control characters (ESC, CR, BEL, C1…) made visible as ``\\xNN``."""
-    return text.translate(_CONTROL)
-
 
 class LogFilter:
     """What a view shows: components (empty = all), a minimum level, a text/regex (``!`` inverts)."""

@@ -60,6 +60,15 @@ class LogEntry:
     kind: str = "line"
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))}
+_CONTROL[0x09] = "    "  # a tab: spaces, so columns stay put
+
+
+def visible(text: str) -> str:
+    """``text`` with control characters (ESC, CR, BEL, C1…) shown as ``\\xNN``: safe for a terminal."""
+    return text.translate(_CONTROL)
+
+
 def _cap(line: str) -> str:
     if not isinstance(line, str):
         raise ParseError("a log line must be text", line)
