@@ -227,3 +227,10 @@ class LogsPane(Pane):
 
 
 assert all(level in LEVEL_ORDER for level in _MIN_LEVELS)
+
+
+def show_logs(app, hosts: list[str], *, around: float | None = None) -> None:
+    """Open the Logs pane on ``hosts`` (followed, or the window ``around`` a moment): the
+    "show logs" link of the Nodes and Sysinfo rows."""
+    app.action_show_pane(LogsPane.pane_id)
+    app.pane(LogsPane.pane_id).open_hosts(hosts, around=around)

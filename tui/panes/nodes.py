@@ -51,6 +51,8 @@ class NodesPane(Pane):
         Binding("v", "toggle_versions", "Versions", id="nodes.versions"),
         # Not in the footer: rows with an unknown/changed key say "press t" themselves.
         Binding("t", "trust", "Host key", show=False, id="nodes.trust"),
+        Binding("l", "logs", "Logs", id="nodes.logs"),
+        Binding("s", "shell", "Shell", id="nodes.shell"),
     ]
 
     def __init__(self, **kwargs) -> None:
@@ -272,6 +274,20 @@ class NodesPane(Pane):
             from tui.hostkeys import review_host_key  # loads asyncssh: only when asked
 
             review_host_key(self.tui, key)
+
+    def action_logs(self) -> None:
+        """The node's k0s log (the last hour: a failed start or NotReady is in it)."""
+        if key := self.primary_table().selected_key():
+            from tui.panes.logs import show_logs
+
+            show_logs(self.tui, [key])
+
+    def action_shell(self) -> None:
+        """Suspend the console for a shell on the node (ssh -t, or local)."""
+        if key := self.primary_table().selected_key():
+            from tui.shell import open_shell
+
+            open_shell(self.tui, key)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
