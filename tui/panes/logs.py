@@ -19,6 +19,7 @@ from backends.errors import BackendError
 from backends.k0s.logs import (
     DEFAULT_BUFFER,
     DEFAULT_LINES,
+    DEFAULT_SINCE,
     LogFollower,
     RingBuffer,
     error_entry,
@@ -122,7 +123,11 @@ class LogsPane(Pane):
             self.hosts = self._default_hosts()
             self._restart()
         elif self.window is None and self.hosts and not self.follower.running:
-            self.follower.start([self.session.host(n) for n in self.hosts])
+            self.follower.start([self.session.host(n) for n in self.hosts], since=self._since())
+
+    def _since(self) -> float:
+        """The default window's start (1 h), by the app's clock (the demo's may be frozen)."""
+        return self.tui.now().timestamp() - DEFAULT_SINCE
 
     def _reset(self, note: str) -> None:
         self.app.run_worker(self.follower.stop(), group="logs-stop")
@@ -136,7 +141,7 @@ class LogsPane(Pane):
     def _restart(self) -> None:
         if self.window is None:
             self._reset("following " + ", ".join(self.hosts))
-            self.follower.start([self.session.host(n) for n in self.hosts])
+            self.follower.start([self.session.host(n) for n in self.hosts], since=self._since())
             return
         since, until = self.window
         stamp = datetime.fromtimestamp(since + 600).strftime("%Y-%m-%d %H:%M:%S")

@@ -52,7 +52,8 @@ class NodesPane(Pane):
         # Not in the footer: rows with an unknown/changed key say "press t" themselves.
         Binding("t", "trust", "Host key", show=False, id="nodes.trust"),
         Binding("l", "logs", "Logs", id="nodes.logs"),
-        Binding("s", "shell", "Shell", id="nodes.shell"),
+        # k9s's key for a shell; priority: it wins over the table's sort key here.
+        Binding("s", "shell", "Shell", id="nodes.shell", priority=True),
     ]
 
     def __init__(self, **kwargs) -> None:
