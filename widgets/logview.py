@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,8 @@ from widgets.style import level_style
 
 #: Seconds between repaints while lines stream in.
 FRAME = 0.05
+#: Seconds between two StateChanged messages caused by streaming alone (counts).
+STATUS_EVERY = 0.5
 LEVEL_ORDER = {"trace": 0, "debug": 1, "info": 2, "": 2, "warning": 3, "error": 4, "fatal": 5, "panic": 5}
 _LEVEL_LABEL = {"warning": "WARN", "error": "ERROR", "fatal": "FATAL", "panic": "PANIC", "info": "INFO",
                 "debug": "DEBUG", "trace": "TRACE", "": "-"}
@@ -97,6 +100,7 @@ class LogView(ScrollView, can_focus=True):
         self._wrap_base = 0
         self._wrap_width = 0
         self._styles: dict[str, Style] = {}
+        self._told = 0.0
 
     # ------------------------------------------------------------------ the table interface
 
@@ -118,6 +122,7 @@ class LogView(ScrollView, can_focus=True):
     def set_log_filter(self, flt: LogFilter) -> None:
         self.flt = flt
         self.rebuild()
+        self._changed(True)
 
     # ------------------------------------------------------------------ data
 
@@ -170,8 +175,10 @@ class LogView(ScrollView, can_focus=True):
             self.components.add(row.component)
             self._comp_w = min(24, max(self._comp_w, len(row.component)))
 
-    def _changed(self) -> None:
+    def _changed(self, state: bool = False) -> None:
         self._dirty = True
+        if state:  # follow/wrap/filter: say so at once
+            self._told = 0.0
 
     def on_mount(self) -> None:
         self.set_interval(FRAME, self._frame)
@@ -188,7 +195,10 @@ class LogView(ScrollView, can_focus=True):
         if self.follow:
             self.scroll_to(y=max(0, height - self.size.height), animate=False, immediate=True)
         self.refresh()
-        self.post_message(self.StateChanged())
+        now = time.monotonic()
+        if now - self._told >= STATUS_EVERY:  # a status line re-layout costs: a few times a second
+            self._told = now
+            self.post_message(self.StateChanged())
 
     # ------------------------------------------------------------------ wrap bookkeeping
 
@@ -306,13 +316,13 @@ class LogView(ScrollView, can_focus=True):
     def action_toggle_follow(self) -> None:
         """Follow the end, or stay put (lines keep arriving in the buffer)."""
         self.follow = not self.follow
-        self._changed()
+        self._changed(True)
 
     def action_toggle_wrap(self) -> None:
         self.wrap = not self.wrap
         self._wrap_cum = []
         self.scroll_to(x=0, animate=False, immediate=True)
-        self._changed()
+        self._changed(True)
 
     def action_scroll_end(self) -> None:
         self.follow = True
