@@ -183,3 +183,14 @@ def test_ssh_shell_argv_exact(tmp_path: Path):
             shell_command(SSHTarget(bad), known_hosts=kh, config_path=cfg)
     with pytest.raises(ValueError):
         shell_command(SSHTarget("n"), known_hosts=[Path('/tmp/x"\nProxyCommand y')], config_path=cfg)
+
+
+def test_kubelet_log_path_from_labels_stays_under_the_pod_log_root():
+    from backends.images.container_logs import kubelet_log_path
+
+    labels = {"io.kubernetes.pod.namespace": "kube-system", "io.kubernetes.pod.name": "coredns-6d9f",
+              "io.kubernetes.pod.uid": "0b1c-22", "io.kubernetes.container.name": "coredns"}
+    assert kubelet_log_path(labels, "2") == "/var/log/pods/kube-system_coredns-6d9f_0b1c-22/coredns/2.log"
+    for bad in ("..", "../../etc", "a/b", "", "x\n"):
+        assert kubelet_log_path({**labels, "io.kubernetes.container.name": bad}) is None
+    assert kubelet_log_path({k: v for k, v in labels.items() if "uid" not in k}) is None

@@ -81,6 +81,11 @@ def tail_argv(files: Sequence[str], *, lines: int | None = DEFAULT_LINES, follow
     return [*argv, "--", *files]
 
 
+def container_log_argv(log_path: str, *, lines: int = DEFAULT_LINES, follow: bool = True) -> list[str]:
+    """``tail -n N [-F] -- LOG_PATH``: a container's CRI log file (path from CRI ContainerStatus)."""
+    return ["tail", "-n", str(max(0, int(lines)))] + (["-F"] if follow else []) + ["--", log_path]
+
+
 def unit_for(role: str) -> str:
     """The systemd unit k0s installs for a role."""
     return "k0sworker" if role == "worker" else "k0scontroller"

@@ -18,10 +18,10 @@ from textual.widgets import Static
 from backends.errors import BackendError
 from backends.k0s.logs import (
     DEFAULT_BUFFER,
-    DEFAULT_LINES,
     DEFAULT_SINCE,
     LogFollower,
     RingBuffer,
+    container_log_argv,
     error_entry,
     follow_command,
     merge_by_time,
@@ -107,7 +107,7 @@ class LogsPane(Pane):
         self.window = None
         self._reset(f"container {name} on {host} ({log_path})")
         transport = self.session.host(host).transport
-        argv = ["tail", "-n", str(DEFAULT_LINES), "-F", "--", log_path]
+        argv = container_log_argv(log_path)
         sink = self._sink()
 
         async def run() -> None:
@@ -239,3 +239,26 @@ def show_logs(app, hosts: list[str], *, around: float | None = None) -> None:
     "show logs" link of the Nodes and Sysinfo rows."""
     app.action_show_pane(LogsPane.pane_id)
     app.pane(LogsPane.pane_id).open_hosts(hosts, around=around)
+
+
+def show_container_log(app, host: str, container_id: str) -> None:
+    """Open the Logs pane on a running container's CRI log (enter on a Containers row)."""
+    data = app.images_pane.data.get(host)
+    container = next((c for c in (data.containers if data else []) if c.id == container_id), None)
+    if container is None or container.state != "running" or container.kind != "container":
+        app.notify("logs are shown for running containers (not sandboxes)", severity="warning", markup=False)
+        return
+
+    async def open_it() -> None:
+        from backends.images.container_logs import container_log_path
+
+        k0s_host = app.session.host(host)
+        try:
+            path = await container_log_path(k0s_host, container)
+        except BackendError as exc:
+            app.notify(f"no log for {container.name}: {exc.message}", severity="error", markup=False)
+            return
+        app.action_show_pane(LogsPane.pane_id)
+        app.pane(LogsPane.pane_id).open_container(host, container.name, path, sudo=k0s_host.sudo)
+
+    app.run_worker(open_it(), group="container-log")
