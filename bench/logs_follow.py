@@ -186,7 +186,7 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=300_000)
     args = ap.parse_args()
     base = Path(tempfile.mkdtemp(prefix="k0s-bench-logs-"))
-    result: dict = {"rate_target": args.rate}
+    result: dict = {"rate_target": args.rate, "load_average_before": os.getloadavg()[0], "cpus": os.cpu_count()}
     # the view streams past 50,000 lines for the memory figure: keep the generator going
     factory, server = start_host(base / "a", {"RATE": str(args.rate), "SECONDS": str(args.seconds + 60)})
     try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import collections
 import heapq
 import posixpath
 import time
@@ -185,18 +186,69 @@ async def follow_host(host: K0sHost, on_entries: OnEntries, *, source: LogSource
         on_entries([error_entry(host.name, f"log stream lost ({exc.kind}): {exc.message}")])
 
 
+#: Lines parsed between two yields to the event loop (keys stay responsive while a chatty
+#: host streams thousands of lines per second).
+PARSE_SLICE = 500
+#: Raw lines waiting to be parsed at most; past it the oldest are dropped (and counted).
+MAX_PENDING = 100_000
+
+
 async def follow_command(transport, host: str, argv: list[str], fmt: str, on_entries: OnEntries, *,
                          sudo: bool = False, since: float | None = None, component: str = "") -> None:
     """Run a follow command (``journalctl -f``, ``tail -F``) feeding parsed entries; an end of
-    the command (it should never end by itself) becomes an error entry. Raises BackendError."""
+    the command (it should never end by itself) becomes an error entry. Raises BackendError.
+
+    Reading and parsing are decoupled: the reader only queues raw lines, a parser task drains
+    them :data:`PARSE_SLICE` at a time, yielding in between.
+    """
     parse = _Parser(host, fmt, component, since)
+    pending: collections.deque[list[str]] = collections.deque()
+    queued = 0
+    dropped = 0
+    wake = asyncio.Event()
 
     def batch(lines: list[str]) -> None:
-        entries = parse(lines)
-        if entries:
-            on_entries(entries)
+        nonlocal queued, dropped
+        pending.append(lines)
+        queued += len(lines)
+        while queued > MAX_PENDING and len(pending) > 1:
+            old = pending.popleft()
+            queued -= len(old)
+            dropped += len(old)
+        wake.set()
 
-    result = await transport.stream_lines(argv, batch, sudo=sudo)
+    async def drain_once() -> None:
+        nonlocal queued, dropped
+        while pending:
+            lines = pending.popleft()
+            queued -= len(lines)
+            if dropped:
+                on_entries([error_entry(host, f"{dropped} lines skipped: they came faster than they could be read")])
+                dropped = 0
+            for i in range(0, len(lines), PARSE_SLICE):
+                entries = parse(lines[i:i + PARSE_SLICE])
+                if entries:
+                    on_entries(entries)
+                await asyncio.sleep(0)
+
+    finished = False
+
+    async def drain() -> None:
+        while not finished or pending:
+            await wake.wait()
+            wake.clear()
+            await drain_once()
+
+    drainer = asyncio.ensure_future(drain())
+    try:
+        result = await transport.stream_lines(argv, batch, sudo=sudo)
+    except BaseException:
+        drainer.cancel()
+        await asyncio.gather(drainer, return_exceptions=True)
+        raise
+    finished = True
+    wake.set()
+    await drainer  # every line read is parsed before the end is reported
     why = result.stderr_text.strip()[:300] or f"exit {result.exit_status}"
     on_entries([error_entry(host, f"log stream ended: {why}")])
 
