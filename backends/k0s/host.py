@@ -359,7 +359,7 @@ class K0sHost:
         """The image backend for this host (selected once, then cached)."""
         async with self._image_backend_lock:
             if self._image_backend is None:
-                from backends.images.ctr import select_image_backend
+                from backends.images.select import select_image_backend
 
                 self._image_backend = await select_image_backend(self)
             return self._image_backend
