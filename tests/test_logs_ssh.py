@@ -222,3 +222,18 @@ async def test_a_host_dropping_mid_follow_is_a_typed_error_others_keep_streaming
     await until(lambda: any(e.message == "a1" for e in got), what="the surviving host's new line")
     assert follower.tasks["node-up"].done() is False
     await follower.stop()
+
+
+async def test_a_flood_loses_nothing_and_keeps_its_order(make_host):
+    """60,000 lines as fast as the host prints them: the parser's bounded queue pushes back on
+    the reader instead of dropping lines."""
+    h = make_host("node-flood")
+    t0 = time.time() - 3000
+    h.append([journal_line(t0 + i * 0.01, f"n{i}") for i in range(60_000)])
+    got: list[LogEntry] = []
+    follower = LogFollower(got.extend)
+    follower.start([h.host], lines=60_000, since=t0 - 10)
+    await until(lambda: len(got) >= 60_000, timeout=60, what="all 60,000 lines")
+    await follower.stop()
+    assert [e.message for e in got[:3]] == ["n0", "n1", "n2"]
+    assert [int(e.message[1:]) for e in got] == list(range(60_000))

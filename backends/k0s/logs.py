@@ -189,8 +189,9 @@ async def follow_host(host: K0sHost, on_entries: OnEntries, *, source: LogSource
 #: Lines parsed between two yields to the event loop (keys stay responsive while a chatty
 #: host streams thousands of lines per second).
 PARSE_SLICE = 500
-#: Raw lines waiting to be parsed at most; past it the oldest are dropped (and counted).
-MAX_PENDING = 100_000
+#: Raw lines waiting to be parsed at most; past it the reader parses before it reads on
+#: (backpressure through the SSH window), so nothing is lost and memory stays bounded.
+MAX_PENDING = 20_000
 
 
 async def follow_command(transport, host: str, argv: list[str], fmt: str, on_entries: OnEntries, *,
@@ -198,38 +199,39 @@ async def follow_command(transport, host: str, argv: list[str], fmt: str, on_ent
     """Run a follow command (``journalctl -f``, ``tail -F``) feeding parsed entries; an end of
     the command (it should never end by itself) becomes an error entry. Raises BackendError.
 
-    Reading and parsing are decoupled: the reader only queues raw lines, a parser task drains
-    them :data:`PARSE_SLICE` at a time, yielding in between.
+    Reading and parsing are decoupled: the reader queues raw lines, a parser task takes them
+    :data:`PARSE_SLICE` at a time from the front, yielding in between; entries keep their order.
     """
     parse = _Parser(host, fmt, component, since)
     pending: collections.deque[list[str]] = collections.deque()
     queued = 0
-    dropped = 0
     wake = asyncio.Event()
 
+    def parse_some(limit: int) -> None:
+        nonlocal queued
+        lines = pending[0]
+        if len(lines) <= limit:
+            pending.popleft()
+            chunk = lines
+        else:
+            chunk, pending[0] = lines[:limit], lines[limit:]
+        queued -= len(chunk)
+        entries = parse(chunk)
+        if entries:
+            on_entries(entries)
+
     def batch(lines: list[str]) -> None:
-        nonlocal queued, dropped
+        nonlocal queued
         pending.append(lines)
         queued += len(lines)
-        while queued > MAX_PENDING and len(pending) > 1:
-            old = pending.popleft()
-            queued -= len(old)
-            dropped += len(old)
+        while queued > MAX_PENDING:
+            parse_some(PARSE_SLICE)
         wake.set()
 
-    async def drain_once() -> None:
-        nonlocal queued, dropped
+    async def drain_all() -> None:
         while pending:
-            lines = pending.popleft()
-            queued -= len(lines)
-            if dropped:
-                on_entries([error_entry(host, f"{dropped} lines skipped: they came faster than they could be read")])
-                dropped = 0
-            for i in range(0, len(lines), PARSE_SLICE):
-                entries = parse(lines[i:i + PARSE_SLICE])
-                if entries:
-                    on_entries(entries)
-                await asyncio.sleep(0)
+            parse_some(PARSE_SLICE)
+            await asyncio.sleep(0)
 
     finished = False
 
@@ -237,7 +239,7 @@ async def follow_command(transport, host: str, argv: list[str], fmt: str, on_ent
         while not finished or pending:
             await wake.wait()
             wake.clear()
-            await drain_once()
+            await drain_all()
 
     drainer = asyncio.ensure_future(drain())
     try:
