@@ -20,7 +20,7 @@ from typing import Any
 from backends.safetext import clean, clean_line
 
 EXIT_USAGE = 2
-HEADLESS_COMMANDS = ("status", "sysinfo", "images", "certs", "airgap")
+HEADLESS_COMMANDS = ("status", "sysinfo", "images", "certs", "airgap", "logs")
 #: Commands that are not headless passes: `serve` puts the console in a browser.
 OTHER_COMMANDS = ("serve",)
 
@@ -45,9 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("command", nargs="?", choices=HEADLESS_COMMANDS + OTHER_COMMANDS, metavar="COMMAND",
                    help=f"run headless instead of the console: {', '.join(HEADLESS_COMMANDS)}; "
                         "or `serve` the console in a browser")
+    p.add_argument("targets", nargs="*", metavar="HOST", help="logs: the hosts to read (default: all)")
     p.add_argument("--json", action="store_true", help="headless output as JSON")
     p.add_argument("--all", action="store_true", dest="all_images",
                    help="airgap: compare with `k0s airgap list-images --all` (optional components too)")
+    lg = p.add_argument_group("logs")
+    lg.add_argument("--since", metavar="WHEN", help="logs: from 10m/2h/1d ago or an ISO time (default 1h)")
+    lg.add_argument("--follow", "-f", action="store_true", help="logs: keep streaming new lines")
+    lg.add_argument("--component", metavar="NAME", help="logs: only this component (kubelet, etcd…)")
+    lg.add_argument("--lines", "-n", metavar="N", type=int, default=1000, help="logs: at most N lines per host")
     p.add_argument("--version", action="version", version=f"k0s-tui {_version()}")
     src = p.add_argument_group("hosts")
     src.add_argument("--demo", action="store_true", help="the built-in demo cluster (no k0s needed)")
@@ -144,6 +150,16 @@ def main(argv: list[str] | None = None) -> int:
     """Parse arguments, then run the console (or a headless command)."""
     args = build_parser().parse_args(argv)
     try:
+        if args.targets and args.command != "logs":
+            raise UsageError(f"unexpected arguments: {' '.join(args.targets)}")
+        since = None
+        if args.since is not None:
+            from tui.headless_logs import parse_since
+
+            try:
+                since = parse_since(args.since)
+            except ValueError as exc:
+                raise UsageError(str(exc)) from exc
         inventory, demo = build_inventory(args)
     except UsageError as exc:
         # Inventory errors quote the file: controls made visible before they reach the terminal.
@@ -173,6 +189,18 @@ def main(argv: list[str] | None = None) -> int:
         from tui.headless_airgap import run_airgap
 
         return asyncio.run(run_airgap(session, as_json=args.json, out=sys.stdout, all_images=args.all_images))
+    if args.command == "logs":
+        from tui.headless_logs import run_logs
+
+        try:
+            return asyncio.run(run_logs(list(session.hosts.values()), names=args.targets, since=since,
+                                        follow=args.follow, component=args.component, as_json=args.json,
+                                        lines=args.lines, out=sys.stdout))
+        except KeyboardInterrupt:
+            return 0
+        except BrokenPipeError:  # `| head`: the reader is gone, which is fine
+            sys.stderr.close()
+            return 0
     if args.command is not None:
         from tui.headless import run_headless
 

@@ -204,6 +204,10 @@ class DemoCluster:
         path = normpath(path) if path else path
         if path in node.files:
             return node.files[path]
+        if path.startswith("/var/log/"):
+            from backends.demo.logs import file_bytes  # logs builds on this module
+            if (data := file_bytes(self, node, path)) is not None:
+                return data
         if path == "/proc/uptime":
             return proc_uptime((self.now() - node.boot_time).total_seconds()).encode()
         if path == "/etc/hostname":

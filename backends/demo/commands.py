@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from backends.demo import autopilot, formats, sysinfo
+from backends.demo import logs as demo_logs
 from backends.demo.cluster import DemoCluster
 from backends.demo.state import DATA_DIR, DemoNode, digest_of, image_records, minor_of
 
@@ -30,7 +31,8 @@ class Reply:
     exit_status: int = 0
     stdout: bytes = b""
     stderr: bytes = b""
-    chunks: list[tuple[float, bytes]] = field(default_factory=list)
+    #: A list, or (for ``-f``/``-F`` follows) an endless iterator only stream_lines consumes.
+    chunks: list[tuple[float, bytes]] | Iterator[tuple[float, bytes]] = field(default_factory=list)
     #: Applied to the cluster once the output is written (re-read state, in the stand-in).
     commit: Callable[[DemoCluster], None] | None = None
 
@@ -749,4 +751,5 @@ _SHELL: dict[str, Callable[[DemoCluster, DemoNode, list[str]], Reply]] = {
     "cat": _cat, "uname": _uname, "hostname": _hostname, "systemctl": _systemctl, "rc-service": _rc_service,
     "ls": _ls, "find": _find, "df": _df, "rm": _rm, "true": _true, "mkdir": _true, "test": _test, "id": _id,
     "runc": _runc, "etcd": _etcd,
+    "journalctl": lambda c, n, a: demo_logs.journalctl(c, n, a), "tail": lambda c, n, a: demo_logs.tail(c, n, a),
 }

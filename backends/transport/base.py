@@ -123,6 +123,24 @@ class Transport(abc.ABC):
             on_line(line)
         return result
 
+    async def stream_lines(
+        self,
+        argv: Sequence[str],
+        on_lines: Callable[[list[str]], None],
+        *,
+        sudo: bool = False,
+    ) -> CommandResult:
+        """Run a long-lived ``argv`` (``journalctl -f``) calling ``on_lines`` with batches of lines.
+
+        Unlike :meth:`run_streaming` nothing of stdout is kept (the result's stdout is empty)
+        and there is no timeout: cancel the awaiting task to end the command (over SSH this
+        closes its channel). Raises the connection errors of :mod:`backends.errors` when the
+        host drops. The default feeds :meth:`run_streaming`'s lines one by one.
+        """
+        result = await self.run_streaming(argv, lambda line: on_lines([line]), sudo=sudo)
+        return CommandResult(result.host, result.argv, result.exit_status, b"", result.stderr,
+                             result.duration)
+
     @abc.abstractmethod
     async def stream_stdout_to_file(
         self,

@@ -64,6 +64,47 @@ class LineSplitter:
             self._on_line(line)
 
 
+class LineBatcher:
+    """Feed it byte chunks; it calls ``on_lines`` once per chunk with that chunk's complete lines.
+
+    For long-lived streams (``journalctl -f``): nothing is kept but the unfinished line, which
+    is cut at ``max_line`` bytes so a host that never prints a newline cannot grow memory.
+    Blank lines are kept (a log may hold them); ``\r\n`` and ``\n`` end a line.
+    """
+
+    def __init__(self, on_lines: Callable[[list[str]], None], max_line: int = 64 * 1024) -> None:
+        self._on_lines = on_lines
+        self._buf = b""
+        self._max = max_line
+        self.lines = 0
+
+    def feed(self, data: bytes) -> None:
+        """Split ``data`` (after any unfinished line) and emit the complete lines as one batch."""
+        data = self._buf + data
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            self._buf = data if len(data) <= self._max else b""
+            if len(data) > self._max:
+                self._emit([data[: self._max]])
+            return
+        self._buf = data[cut + 1:]
+        if len(self._buf) > self._max:
+            self._buf = b""
+        self._emit(data[:cut].split(b"\n"))
+
+    def close(self) -> None:
+        """Emit the last line even without a line break."""
+        if self._buf:
+            self._emit([self._buf])
+            self._buf = b""
+
+    def _emit(self, raws: list[bytes]) -> None:
+        lines = [r[:-1].decode("utf-8", "replace") if r.endswith(b"\r") else r.decode("utf-8", "replace")
+                 for r in raws]
+        self.lines += len(lines)
+        self._on_lines(lines)
+
+
 async def pump(read: Callable[[int], Awaitable[bytes]], sink: Callable[[bytes], None]) -> int:
     """Copy a reader into ``sink`` chunk by chunk until EOF; return the byte count."""
     total = 0

@@ -48,7 +48,7 @@ async def test_key_bound_twice_is_a_visible_warning(tmp_path):
         backups = next(w for w in shown if "'backups.verify'" in w)
         assert "key 'b' is bound to both 'backups.backup' and 'backups.verify' (Backups pane)" in backups
         nodes = next(w for w in shown if "'nodes.stop'" in w)
-        assert "key 's' is bound to both 'nodes.stop' and 'table.sort' (Nodes pane)" in nodes
+        assert "key 's' is bound to both 'nodes.shell' and 'nodes.stop' and 'table.sort' (Nodes pane)" in nodes
         assert all(str(tmp_path / "keymap.toml") in w for w in shown)
 
 

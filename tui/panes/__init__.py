@@ -7,6 +7,7 @@ from tui.panes.base import Pane
 from tui.panes.certs import CertsPane
 from tui.panes.config import ConfigPane
 from tui.panes.containers import ContainersPane
+from tui.panes.logs import LogsPane
 from tui.panes.nodes import NodesPane
 from tui.panes.sysinfo import SysinfoPane
 
@@ -18,6 +19,7 @@ PANES: list[type[Pane]] = [
     BackupsPane,
     CertsPane,
     ConfigPane,
+    LogsPane,
 ]
 
 

@@ -419,3 +419,7 @@ class ContainersPane(Pane):
         event.stop()
         if event.data_table.id == "images-table":
             self.action_details()
+        elif event.data_table.id == "containers-table" and (key := self.containers_table.selected_key()):
+            from tui.panes.logs import show_container_log  # enter on a container: its CRI log
+
+            show_container_log(self.tui, *split_key(key))

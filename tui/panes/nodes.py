@@ -49,7 +49,7 @@ class NodesPane(Pane):
     title = "Nodes"
     aliases = ("node", "no", "hosts")
     VERBS = ("plans", "autopilot")
-    MUTATING = frozenset({"start", "stop", "restart"})
+    MUTATING = frozenset({"start", "stop", "restart", "shell"})
     ERROR_KINDS = frozenset({"nodes"})
     BINDINGS = [
         Binding("u", "start", "Start", id="nodes.start"),
@@ -59,6 +59,9 @@ class NodesPane(Pane):
         Binding("v", "toggle_versions", "Versions", id="nodes.versions"),
         # Not in the footer: rows with an unknown/changed key say "press t" themselves.
         Binding("t", "trust", "Host key", show=False, id="nodes.trust"),
+        Binding("l", "logs", "Logs", id="nodes.logs"),
+        # k9s's key for a shell; priority: it wins over the table's sort key here.
+        Binding("s", "shell", "Shell", id="nodes.shell", priority=True),
     ]
 
     def __init__(self, **kwargs) -> None:
@@ -337,6 +340,20 @@ class NodesPane(Pane):
             from tui.hostkeys import review_host_key  # loads asyncssh: only when asked
 
             review_host_key(self, key)
+
+    def action_logs(self) -> None:
+        """The node's k0s log (the last hour: a failed start or NotReady is in it)."""
+        if key := self.primary_table().selected_key():
+            from tui.panes.logs import show_logs
+
+            show_logs(self.tui, [key])
+
+    def action_shell(self) -> None:
+        """Suspend the console for a shell on the node (ssh -t, or local)."""
+        if key := self.primary_table().selected_key():
+            from tui.shell import open_shell
+
+            open_shell(self.tui, key)
 
     def on_resource_table_row_selected(self, event: ResourceTable.RowSelected) -> None:
         event.stop()

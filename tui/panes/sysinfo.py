@@ -30,6 +30,7 @@ class SysinfoPane(Pane):
     BINDINGS = [
         Binding("r", "rerun", "Re-run", id="sysinfo.rerun"),
         Binding("enter", "details", "Probes", id="sysinfo.details"),
+        Binding("l", "logs", "Logs", id="sysinfo.logs"),
     ]
     DEFAULT_CSS = """
     SysinfoPane #sysinfo-table { height: 1fr; min-height: 5; }
@@ -138,6 +139,14 @@ class SysinfoPane(Pane):
 
     def action_details(self) -> None:
         self.query_one("#sysinfo-tree", Tree).focus()
+
+    def action_logs(self) -> None:
+        """The host's k0s log around the time its probes ran (why was it rejected?)."""
+        if key := self.primary_table().selected_key():
+            from tui.panes.logs import show_logs
+
+            res = self.session.sysinfo.result(key)
+            show_logs(self.tui, [key], around=res.at.timestamp() if res is not None else None)
 
     def on_resource_table_row_selected(self, event: ResourceTable.RowSelected) -> None:
         event.stop()

@@ -1,0 +1,239 @@
+"""k0s logs over real OpenSSH sshd: stand-in `journalctl` and `k0s` on the login PATH, real `tail`.
+
+Each host is its own sshd on 127.0.0.1 whose session PATH starts with a directory holding a
+stand-in `k0s` (`k0s status -o json` saying systemd or OpenRC, or "not running") and a
+stand-in `journalctl` (`-u UNIT -n N [-f]` over a JSON-lines file the test appends to).
+The OpenRC files are real files in /var/log named after a unique k0s binary basename.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from backends.k0s.host import K0sHost
+from backends.k0s.logs import LogFollower, LogSource, merge_by_time, read_logs, resolve_source
+from backends.k0s.parsers.logs import LogEntry
+from backends.transport.ssh.transport import SSHTransport
+from tests.k0s_scripts import _write
+from tui.headless_logs import run_logs
+from widgets.logview import LogFilter
+
+pytestmark = pytest.mark.timeout(90)
+
+JOURNALCTL = r"""#!/bin/sh
+# stand-in journalctl: -u UNIT [-o json] [-n N] [--since X] [-f] over $LOGDIR/UNIT.json
+unit= n=10 follow=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -u) unit=$2; shift ;;
+    -n) n=$2; shift ;;
+    -o|--since|--until) shift ;;
+    -f) follow=1 ;;
+  esac
+  shift
+done
+echo "journalctl $unit $n $follow" >> "$LOGDIR/calls.log"
+if [ -n "$follow" ]; then exec tail -n "$n" -F -- "$LOGDIR/$unit.json"; fi
+exec tail -n "$n" -- "$LOGDIR/$unit.json"
+"""
+
+
+def k0s_script(sysinit: str, role: str = "worker", running: bool = True) -> str:
+    status = json.dumps({"Version": "v1.33.3+k0s.0", "Pid": 1766, "PPid": 1, "Role": role,
+                         "SysInit": sysinit, "StubFile": "", "Workloads": role != "controller",
+                         "Args": ["k0s", role]})
+    down = "" if running else 'echo "Error: failed to get status: K0s not running" >&2; exit 1'
+    return f"""#!/bin/sh
+case "$1" in
+  status) {down}
+    echo '{status}' ;;
+  version) echo v1.33.3+k0s.0 ;;
+  *) exit 1 ;;
+esac
+"""
+
+
+def logrus(t: float, msg: str, level: str = "info", component: str = "kubelet") -> str:
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t))
+    return f'time="{stamp}" level={level} msg="{msg}" component={component} stream=stderr'
+
+
+def journal_line(t: float, msg: str, **kw) -> str:
+    return json.dumps({"__REALTIME_TIMESTAMP": str(int(t * 1e6)), "MESSAGE": logrus(t, msg, **kw)}) + "\n"
+
+
+class LogHost:
+    """One sshd host with stand-ins; ``append`` adds journal lines."""
+
+    def __init__(self, factory, base: Path, name: str, *, sysinit: str = "linux-systemd", role: str = "worker",
+                 running: bool = True, binary: str = "k0s") -> None:
+        self.dir = base / name
+        bindir = self.dir / "bin"
+        bindir.mkdir(parents=True)
+        _write(bindir / "journalctl", JOURNALCTL)
+        _write(bindir / binary, k0s_script(sysinit, role, running))
+        self.unit = "k0sworker" if role == "worker" else "k0scontroller"
+        self.journal = self.dir / f"{self.unit}.json"
+        self.journal.write_text("")
+        self.server = factory.start(env={"PATH": f"{bindir}:/usr/bin:/bin", "LOGDIR": str(self.dir)})
+        spec = self.server.host_spec(name, role=role, k0s_binary=binary)
+        self.host = K0sHost(spec, SSHTransport(spec, self.server.settings()))
+
+    def append(self, lines: list[str]) -> None:
+        with self.journal.open("a") as fh:
+            fh.write("".join(lines))
+
+
+@pytest.fixture
+async def make_host(sshd_factory, tmp_path):
+    made: list[LogHost] = []
+
+    def make(name: str, **kw) -> LogHost:
+        h = LogHost(sshd_factory, tmp_path, name, **kw)
+        made.append(h)
+        return h
+
+    yield make
+    for h in made:
+        await h.host.transport.close()
+        h.server.kill()
+
+
+async def until(cond: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+async def test_follow_gets_new_lines_and_closes_its_channel(make_host):
+    h = make_host("node-a")
+    t0 = time.time() - 60
+    h.append([journal_line(t0 + i, f"old {i}") for i in range(5)])
+    got: list[LogEntry] = []
+    follower = LogFollower(got.extend)
+    follower.start([h.host], lines=3, since=t0 - 10)
+    await until(lambda: len(got) == 3, what="the backlog")
+    assert [e.message for e in got] == ["old 2", "old 3", "old 4"]
+    assert got[0].time == pytest.approx(t0 + 2)
+    h.append([journal_line(t0 + 10, "new 1", level="warning", component="containerd")])
+    await until(lambda: len(got) == 4, what="a new line")
+    assert (got[-1].message, got[-1].level, got[-1].component, got[-1].host) == (
+        "new 1", "warning", "containerd", "node-a")
+    assert "journalctl k0sworker 3 1" in (h.dir / "calls.log").read_text()
+    probe = SSHTransport(h.host.spec, h.server.settings())
+    try:
+        async def tails() -> str:
+            r = await probe.run(["sh", "-c", f"pgrep -af '[t]ail -n 3 -F -- {h.journal}' || true"])
+            return r.stdout_text
+        assert (await tails()).strip(), "the follow runs on the host"
+        await follower.stop()
+        # The channel is closed: the remote follow (`tail -F` under the stand-in) goes away.
+        deadline = time.monotonic() + 10
+        while (await tails()).strip():
+            assert time.monotonic() < deadline, "the remote follow is still running"
+            await asyncio.sleep(0.1)
+    finally:
+        await probe.close()
+
+
+async def test_merge_of_three_hosts_by_time_and_headless_output(make_host):
+    hosts = [make_host(f"node-{c}", role="controller" if c == "a" else "worker") for c in "abc"]
+    t0 = time.time() - 300
+    for i, h in enumerate(hosts):
+        h.append([journal_line(t0 + i + 3 * k, f"{h.host.name} line {k}") for k in range(4)])
+    results = await asyncio.gather(*(read_logs(h.host, since=t0 - 1) for h in hosts))
+    merged = merge_by_time(results)
+    assert [e.time for e in merged] == sorted(e.time for e in merged)
+    assert [e.host for e in merged[:6]] == ["node-a", "node-b", "node-c"] * 2
+    assert "journalctl k0scontroller" in (hosts[0].dir / "calls.log").read_text()
+    out = io.StringIO()
+    rc = await run_logs([h.host for h in hosts], since=t0 - 1, out=out, close=False)
+    lines = out.getvalue().splitlines()
+    assert rc == 0 and len(lines) == 12
+    assert [ln.split()[0] for ln in lines[:3]] == ["node-a", "node-b", "node-c"]
+    assert lines[0].endswith("info kubelet: node-a line 0")
+
+
+async def test_component_and_level_filters(make_host):
+    h = make_host("node-f")
+    t0 = time.time() - 100
+    h.append([journal_line(t0, "a", component="kubelet"), journal_line(t0 + 1, "b", level="error", component="containerd"),
+              journal_line(t0 + 2, "c", level="warning", component="kubelet"), journal_line(t0 + 3, "d", component="etcd")])
+    entries = await read_logs(h.host, since=t0 - 1)
+    assert [e.message for e in entries if LogFilter(components=frozenset({"kubelet"}))(e)] == ["a", "c"]
+    assert [e.message for e in entries if LogFilter(min_level="warning")(e)] == ["b", "c"]
+    assert [e.message for e in entries if LogFilter("!^[ab]$")(e)] == ["c", "d"]
+    out = io.StringIO()
+    await run_logs([h.host], since=t0 - 1, component="containerd", out=out, close=False)
+    assert out.getvalue().splitlines() == [out.getvalue().splitlines()[0]] and " b" in out.getvalue()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the OpenRC log files live in /var/log: needs root")
+@pytest.mark.parametrize("running", [True, False], ids=["status-says-openrc", "k0s-down-probe"])
+async def test_openrc_file_source_followed_with_real_tail(make_host, running):
+    binary = f"k0s-test-{uuid.uuid4().hex[:10]}"
+    err, out_file = Path(f"/var/log/{binary}.err"), Path(f"/var/log/{binary}.log")
+    t0 = time.time() - 30
+    err.write_text("".join(logrus(t0 + i, f"err {i}") + "\n" for i in range(3)))
+    out_file.write_text("")
+    try:
+        h = make_host("node-o", sysinit="linux-openrc", running=running, binary=binary)
+        source = await resolve_source(h.host)
+        assert source == LogSource("files", files=(str(out_file), str(err)))
+        got: list[LogEntry] = []
+        follower = LogFollower(got.extend)
+        follower.start([h.host], since=t0 - 10)
+        await until(lambda: len(got) == 3, what="the file backlog")
+        with err.open("a") as fh:
+            fh.write(logrus(t0 + 5, "Failed to start worker", level="error", component="") + "\n")
+        await until(lambda: len(got) == 4, what="a line appended to the .err file")
+        assert (got[-1].message, got[-1].level) == ("Failed to start worker", "error")
+        await follower.stop()
+    finally:
+        err.unlink(missing_ok=True)
+        out_file.unlink(missing_ok=True)
+
+
+async def test_a_host_dropping_mid_follow_is_a_typed_error_others_keep_streaming(make_host):
+    a, b = make_host("node-up"), make_host("node-down")
+    t0 = time.time() - 50
+    a.append([journal_line(t0, "a0")])
+    b.append([journal_line(t0, "b0")])
+    got: list[LogEntry] = []
+    follower = LogFollower(got.extend)
+    follower.start([a.host, b.host], since=t0 - 10)
+    await until(lambda: {e.message for e in got} >= {"a0", "b0"}, what="both backlogs")
+    b.server.kill()
+    await until(lambda: any(e.kind == "error" for e in got), what="the error entry")
+    err = next(e for e in got if e.kind == "error")
+    assert err.host == "node-down" and err.level == "error" and "lost" in err.message
+    assert err.component == "k0s-tui"
+    a.append([journal_line(t0 + 5, "a1")])
+    await until(lambda: any(e.message == "a1" for e in got), what="the surviving host's new line")
+    assert follower.tasks["node-up"].done() is False
+    await follower.stop()
+
+
+async def test_a_flood_loses_nothing_and_keeps_its_order(make_host):
+    """60,000 lines as fast as the host prints them: the parser's bounded queue pushes back on
+    the reader instead of dropping lines."""
+    h = make_host("node-flood")
+    t0 = time.time() - 3000
+    h.append([journal_line(t0 + i * 0.01, f"n{i}") for i in range(60_000)])
+    got: list[LogEntry] = []
+    follower = LogFollower(got.extend)
+    follower.start([h.host], lines=60_000, since=t0 - 10)
+    await until(lambda: len(got) >= 60_000, timeout=60, what="all 60,000 lines")
+    await follower.stop()
+    assert [e.message for e in got[:3]] == ["n0", "n1", "n2"]
+    assert [int(e.message[1:]) for e in got] == list(range(60_000))
