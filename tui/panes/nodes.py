@@ -18,6 +18,7 @@ from tui.screens.modals import ConfirmScreen, TextScreen
 from tui.screens.node_details import NodeDetailsScreen
 from widgets.activity import Operation
 from widgets.fmt import human_duration
+from widgets.rowmessage import RowMessage
 from widgets.style import status_text
 from widgets.table import Col, ResourceTable
 
@@ -51,6 +52,7 @@ class NodesPane(Pane):
     VERBS = ("plans", "autopilot")
     MUTATING = frozenset({"start", "stop", "restart"})
     ERROR_KINDS = frozenset({"nodes"})
+    MESSAGE_COLUMN = "message"
     BINDINGS = [
         Binding("u", "start", "Start", id="nodes.start"),
         Binding("x", "stop", "Stop", id="nodes.stop"),
@@ -80,6 +82,7 @@ class NodesPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield ResourceTable(COLUMNS, id="nodes-table")
+        yield RowMessage(id="nodes-message")
         yield Static("", classes="pane-status", id="nodes-status", markup=False)
 
     def on_mount(self) -> None:
@@ -154,6 +157,7 @@ class NodesPane(Pane):
         self.primary_table().upsert(snap.name, values, {"pid": status.pid if status else None,
                                                         "uptime": snap.uptime_seconds},
                                     restyle=VERSION_COMPONENTS)
+        self.show_row_message(snap.name)
         if not self._in_batch:
             self._batch_soon()
 
@@ -262,6 +266,7 @@ class NodesPane(Pane):
             values = table.row_values(host)
             values["message"] = status_text(self.app, message.splitlines()[0] if message else "", "error")
             table.upsert(host, values)
+            self.show_row_message(host)
 
     def targets(self) -> list[str]:
         return self.primary_table().target_keys()
