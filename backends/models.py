@@ -120,6 +120,18 @@ class EtcdMember:
     peer_url: str
 
 
+@dataclass(frozen=True)
+class NodeCondition:
+    """One of a node's ``status.conditions`` (Ready, MemoryPressure, …)."""
+
+    type: str
+    status: str  # "True", "False" or "Unknown"
+    reason: str = ""
+    message: str = ""
+    last_transition: datetime | None = None
+    last_heartbeat: datetime | None = None
+
+
 @dataclass
 class KubeNode:
     """One node of `kubectl get nodes -o json`."""
@@ -133,6 +145,21 @@ class KubeNode:
     kernel_version: str = ""
     container_runtime: str = ""
     created: datetime | None = None
+    conditions: list[NodeCondition] = field(default_factory=list)
+
+    @property
+    def not_ready_reason(self) -> str:
+        """Why the node is not Ready (its Ready condition's reason and message, then any
+        pressure condition that is True); "" when it is Ready."""
+        if self.ready:
+            return ""
+        why = []
+        for c in self.conditions:
+            if c.type == "Ready":
+                why.append(": ".join(x for x in (c.reason or f"Ready={c.status}", c.message) if x))
+            elif c.status == "True" and c.type.endswith(("Pressure", "Unavailable")):
+                why.append(c.type)
+        return "; ".join(why) or "no Ready condition"
 
 
 @dataclass
