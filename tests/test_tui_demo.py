@@ -15,6 +15,7 @@ from backends.session.session import ClusterSession
 from backends.demo import DemoCluster, demo_inventory, demo_transports
 from backends.k0s.host import ServiceState
 from tui.app import K0sTuiApp
+from tui.screens.node_details import NodeDetailsScreen
 from tui.screens.modals import ConfirmScreen, InputScreen, TextScreen
 from tui.screens.restore import RestoreScreen
 from tests.tui_support import FROZEN, audit, settle
@@ -95,12 +96,13 @@ async def test_details_screen_shows_status_and_etcd(xdg):
         app.nodes_pane.primary_table().select_key(ctl)
         await pilot.press("enter")
         await settle(app, pilot)
-        assert isinstance(app.screen, TextScreen)
-        body = str(app.screen.query_one("#body", Static).content)
-        assert "etcd members" in body and "args" in body and "version" in body
+        assert isinstance(app.screen, NodeDetailsScreen)
+        assert "etcd member" in app.screen.section_text("summary")
+        assert "--data-dir" in app.screen.section_text("args") or app.screen.section_text("args") != "loading…"
+        assert "version" in app.screen.section_text("summary")
         await pilot.press("escape")
         await pilot.pause()
-        assert not isinstance(app.screen, TextScreen)
+        assert not isinstance(app.screen, NodeDetailsScreen)
 
 
 async def test_containers_pull_label_remove(xdg):

@@ -473,6 +473,12 @@ class K0sTuiApp(App):
                 return True
         return False
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The `:`/`/` bar and the pane keys belong to the main screen: not over another screen.
+        if action in ("command_bar", "show_pane") and len(self.screen_stack) > 1:
+            return False
+        return True
+
     def action_back_or_quit(self) -> None:
         """q: back one level (close a screen, else the previous pane), quit from the top."""
         if len(self.screen_stack) > 1:  # a screen without its own q: close it as esc would
