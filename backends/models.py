@@ -112,6 +112,39 @@ class Container:
     kind: str = "container"
 
 
+@dataclass(frozen=True)
+class Mount:
+    """One mount of a container: where it is seen inside, what it shows, read-only or not."""
+
+    container_path: str
+    host_path: str
+    readonly: bool = False
+
+
+@dataclass
+class ContainerDetails:
+    """A container's runtime status (CRI ContainerStatus, or `ctr containers info`)."""
+
+    id: str
+    name: str
+    image: str
+    state: str
+    source: str  # "CRI ContainerStatus" / "ctr containers info"
+    image_ref: str = ""  # what the runtime resolved the image to (an image id or digest)
+    created: datetime | None = None
+    started: datetime | None = None
+    finished: datetime | None = None
+    exit_code: int | None = None
+    restart_count: int | None = None
+    pod: str = ""
+    namespace: str = ""
+    kind: str = "container"
+    reason: str = ""
+    message: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    mounts: list[Mount] = field(default_factory=list)
+
+
 @dataclass
 class EtcdMember:
     """One member of `k0s etcd member-list`."""

@@ -13,7 +13,7 @@ from backends.images.base import ImageBackend
 from backends.images.refs import validate_image_ref, validate_label
 from backends.images.select import backend_path_label, select_image_backend
 from backends.k0s.parsers import group_images
-from backends.models import Container, Image, ImageGroup, PullProgress
+from backends.models import Container, ContainerDetails, Image, ImageGroup, PullProgress
 from backends.session.core import HostResult, SessionCore
 
 
@@ -54,6 +54,10 @@ class ImagesService:
     async def containers(self, name: str) -> list[Container]:
         """Containers and pod sandboxes on ``name``."""
         return await (await self.backend(name)).containers()
+
+    async def container_details(self, name: str, container_id: str) -> ContainerDetails:
+        """One container's runtime status on ``name`` (CRI ContainerStatus, or `ctr containers info`)."""
+        return await (await self.backend(name)).container_details(container_id)
 
     def latest(self, name: str) -> HostImages | None:
         """What the last listing of ``name`` returned (None before one)."""

@@ -398,6 +398,9 @@ class ContainersPane(Pane):
         return ops
 
     def action_details(self) -> None:
+        if self.focused_table() is self.containers_table:
+            self.container_details()
+            return
         rows = self._selected_rows()
         if not rows:
             return
@@ -414,7 +417,20 @@ class ContainersPane(Pane):
                 t.append(f"  label {k}={v}\n")
         self.console.show_text(f"Image {group.primary.ref}", t)
 
+    def container_details(self) -> None:
+        """The selected container's runtime status (CRI ContainerStatus / `ctr containers info`)."""
+        key = self.containers_table.selected_key()
+        if not key:
+            return
+        host, cid = split_key(key)
+        from tui.screens.container_details import ContainerDetailsScreen
+
+        self.app.push_screen(ContainerDetailsScreen(self.session, host, cid,
+                                                    self.containers_table.cell_text(key, "name") or cid[:13]))
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         if event.data_table.id == "images-table":
             self.action_details()
+        elif event.data_table.id == "containers-table":
+            self.container_details()

@@ -242,6 +242,13 @@ class ContainerdClient:
                                cri_pb2.ListContainersResponse, "list containers")
         return list(resp.containers)
 
+    async def container_status(self, container_id: str) -> cri_pb2.ContainerStatus:
+        """CRI ContainerStatus of one container (NotFound for an unknown id or a sandbox)."""
+        resp = await self._cri("RuntimeService", "ContainerStatus",
+                               cri_pb2.ContainerStatusRequest(container_id=container_id),
+                               cri_pb2.ContainerStatusResponse, f"container status {container_id[:13]}")
+        return resp.status
+
     async def list_sandboxes(self) -> list[cri_pb2.PodSandbox]:
         """CRI ListPodSandbox (all states)."""
         resp = await self._cri("RuntimeService", "ListPodSandbox", cri_pb2.ListPodSandboxRequest(),
