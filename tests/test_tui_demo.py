@@ -153,13 +153,18 @@ async def test_containers_pull_label_remove(xdg):
         assert "note=[bold]x [/]" in svg
         # Remove with confirmation naming host and image.
         it.select_key(key)
+        digest = key.split("\x1f")[1]
+        all_refs = [img.ref for g in pane.data[host].groups if g.digest == digest for img in g.refs]
         await pilot.press("d")
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, ConfirmScreen)
-        assert app.screen.targets == [f"{host}: docker.io/library/redis:7.4"]
+        # By digest: every ref of the image on that host is named (and removed).
+        assert app.screen.targets == [f"{host}: {r}" for r in all_refs] and len(all_refs) >= 1
+        assert f"{host}: docker.io/library/redis:7.4" in app.screen.targets
         await pilot.click("#confirm")
         await settle(app, pilot)
-        assert "docker.io/library/redis:7.4" not in {it.cell_text(k, "ref") for k in it.keys}
+        assert not set(all_refs) & {it.cell_text(k, "ref") for k in it.keys}
+        assert not any(k.endswith(digest) for k in it.keys)
         ops = [r["operation"] for r in audit(xdg)]
         assert ops == ["pull image", "label image", "remove image"]
 
