@@ -107,10 +107,9 @@ class K0sTuiApp(App):
         self._header_pending = False
         self._newest_backup: BackupEntry | None = None
         self._newest_backup_known = False
-        #: Panes shown before the current one (newest last), for esc / q.
+        #: Panes shown before the current one (newest last), for esc / q: recorded when a key
+        #: or `:` command switches panes (focus moves may switch tabs too; those are no steps).
         self.pane_history: list[str] = []
-        self._shown_pane = start_pane
-        self._going_back = False
 
     # ------------------------------------------------------------------ layout
 
@@ -192,18 +191,14 @@ class K0sTuiApp(App):
     def action_show_pane(self, pane_id: str) -> None:
         tabs = self.query_one("#panes", TabbedContent)
         if tabs.active != pane_id:
+            if tabs.active:
+                self.pane_history = [*self.pane_history, tabs.active][-PANE_HISTORY:]
             tabs.active = pane_id
         else:
             self._focus_active_table()
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        new = self.query_one("#panes", TabbedContent).active
-        if new and new != self._shown_pane:
-            if not self._going_back:
-                self.pane_history = [*self.pane_history, self._shown_pane][-PANE_HISTORY:]
-            self._shown_pane = new
-        self._going_back = False
         self.active_pane.on_shown()
         self.call_after_refresh(self._focus_active_table)
 
@@ -468,7 +463,6 @@ class K0sTuiApp(App):
         while self.pane_history:
             pane_id = self.pane_history.pop()
             if pane_id != tabs.active:
-                self._going_back = True
                 tabs.active = pane_id
                 return True
         return False
