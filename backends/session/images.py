@@ -147,8 +147,8 @@ class ImagesService:
         if plan.sandboxes and confirm_pause != plan.pause_name:
             raise BackendError(name, f"{plan.pause_name} is the pause image of {len(plan.sandboxes)} running pod "
                                      f"sandbox(es) on {name}: refused (type its name to confirm)")
-        details: dict[str, object] = {"digest": digest, "refs": list(plan.refs),
-                                      "in_use_by": [c.name for c in plan.users]}
+        details: dict[str, object] = {"digest": digest, "refs": ", ".join(plan.refs),
+                                      "in_use_by": ", ".join(c.name for c in plan.users)}
         if plan.sandboxes:
             details["pause_sandboxes"] = len(plan.sandboxes)
             details["confirmed_pause"] = confirm_pause
