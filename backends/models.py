@@ -186,12 +186,10 @@ class KubeNode:
         pressure condition that is True); "" when it is Ready."""
         if self.ready:
             return ""
-        why = []
-        for c in self.conditions:
-            if c.type == "Ready":
-                why.append(": ".join(x for x in (c.reason or f"Ready={c.status}", c.message) if x))
-            elif c.status == "True" and c.type.endswith(("Pressure", "Unavailable")):
-                why.append(c.type)
+        why = [": ".join(x for x in (c.reason or f"Ready={c.status}", c.message) if x)
+               for c in self.conditions if c.type == "Ready"]
+        why += [c.type for c in self.conditions
+                if c.type != "Ready" and c.status == "True" and c.type.endswith(("Pressure", "Unavailable"))]
         return "; ".join(why) or "no Ready condition"
 
 

@@ -14,6 +14,11 @@ POD_LABEL = "io.kubernetes.pod.name"
 NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
 NAME_LABEL = "io.kubernetes.container.name"
 KIND_LABEL = "io.cri-containerd.kind"  # "sandbox" or "container"
+#: OCI spec annotations the CRI plugin writes (also on containers no kubelet labelled).
+CRI_NAME = "io.kubernetes.cri.container-name"
+CRI_POD = "io.kubernetes.cri.sandbox-name"
+CRI_NAMESPACE = "io.kubernetes.cri.sandbox-namespace"
+CRI_TYPE = "io.kubernetes.cri.container-type"  # "sandbox" or "container"
 #: Mounts kept (an OCI spec has a few dozen; a hostile one could have millions).
 MAX_MOUNTS = 200
 
@@ -40,7 +45,8 @@ def parse_ctr_container_info(text: str, state: str = "unknown") -> ContainerDeta
         raise ParseError(f"ctr containers info: invalid JSON ({exc})", text) from exc
     if not isinstance(data, dict) or not isinstance(data.get("ID"), str):
         raise ParseError("ctr containers info: not a container record (no ID)", text)
-    raw_labels = data.get("Labels") or {}
+    raw_labels = data.get("Labels")
+    raw_labels = {} if raw_labels is None else raw_labels
     if not isinstance(raw_labels, dict):
         raise ParseError("ctr containers info: Labels is not an object", text)
     labels = {str(k): str(v) for k, v in list(raw_labels.items())[:500]}
@@ -51,10 +57,14 @@ def parse_ctr_container_info(text: str, state: str = "unknown") -> ContainerDeta
         if isinstance(m, dict) and _str(m.get("destination")):
             options = m.get("options") if isinstance(m.get("options"), list) else []
             mounts.append(Mount(_str(m.get("destination")), _str(m.get("source")), "ro" in options))
+    raw_notes = spec.get("annotations") if isinstance(spec.get("annotations"), dict) else {}
+    notes = {str(k): _str(v) for k, v in list(raw_notes.items())[:500]}
     cid = data["ID"]
+    sandbox = (labels.get(KIND_LABEL) or notes.get(CRI_TYPE)) == "sandbox"
+    pod = labels.get(POD_LABEL) or notes.get(CRI_POD, "")
+    name = labels.get(NAME_LABEL) or notes.get(CRI_NAME) or (pod if sandbox else "") or cid[:13]
     return ContainerDetails(
-        id=cid, name=labels.get(NAME_LABEL) or (labels.get(POD_LABEL, "") if labels.get(KIND_LABEL) == "sandbox"
-                                                  else "") or cid[:13],
-        image=_str(data.get("Image")), state=state, source="ctr containers info",
-        created=_time(data.get("CreatedAt")), pod=labels.get(POD_LABEL, ""), namespace=labels.get(NAMESPACE_LABEL, ""),
-        kind="sandbox" if labels.get(KIND_LABEL) == "sandbox" else "container", labels=labels, mounts=mounts)
+        id=cid, name=name, image=_str(data.get("Image")), state=state, source="ctr containers info",
+        created=_time(data.get("CreatedAt")), pod=pod,
+        namespace=labels.get(NAMESPACE_LABEL) or notes.get(CRI_NAMESPACE, ""),
+        kind="sandbox" if sandbox else "container", labels=labels, mounts=mounts)

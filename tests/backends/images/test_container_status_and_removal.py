@@ -150,3 +150,32 @@ def test_plan_on_ctr_rows_counts_pause_containers_as_sandboxes():
     assert [c.id for c in plan.sandboxes] == ["a"] and plan.pause_name == pause.ref
     plan = plan_removal("h", app.digest, [pause, app], rows)
     assert [c.name for c in plan.users] == ["nginx"] and not plan.sandboxes
+
+
+def _ctr_k0s(tmp_path: Path, sock: str) -> str:
+    """A `k0s` stand-in whose `k0s ctr …` runs the real ctr against the test containerd."""
+    path = tmp_path / "k0s"
+    path.write_text(f'#!/bin/sh\n[ "$1" = ctr ] || exit 2\nshift\nexec ctr --address "{sock}" -n k8s.io "$@"\n')
+    path.chmod(0o755)
+    return str(path)
+
+
+async def test_ctr_fallback_reads_container_records(pod, containerd, tmp_path):
+    """`ctr containers info` on the real containerd: the CRI plugin's labels give the pod."""
+    from backends.images.ctr import CtrImageBackend
+
+    name, sandbox_id, container_id = pod
+    host = K0sHost(HostSpec("ctr-1", k0s_binary=_ctr_k0s(tmp_path, containerd.socket)), LocalTransport("ctr-1"))
+    backend = CtrImageBackend(host)
+    rows = {c.id: c for c in await backend.containers()}
+    row = rows[container_id]
+    assert (row.name, row.pod, row.namespace, row.kind, row.state) == ("sleeper", name, "k0s-tui-test",
+                                                                        "container", "running")
+    assert rows[sandbox_id].kind == "sandbox" and rows[sandbox_id].pod == name
+    d = await backend.container_details(container_id)
+    assert (d.source, d.name, d.pod, d.state, d.image) == ("ctr containers info", "sleeper", name, "running",
+                                                           containerd.busybox)
+    assert d.labels.get("role") == "test" and d.created is not None
+    assert any(m.container_path == "/proc" for m in d.mounts)  # from the OCI spec
+    with pytest.raises(ValueError, match="not a container id"):
+        await backend.container_details("--help")

@@ -1,0 +1,1 @@
+"""k0s layer tests."""
