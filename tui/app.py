@@ -64,10 +64,12 @@ class K0sTuiApp(App):
         Binding("slash", "command_bar('/')", "Filter", id="app.filter"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("a", "toggle_activity", "Activity", id="app.activity"),
-        Binding("escape", "back", "Back", show=False, id="app.back"),
+        Binding("escape", "back", "Close bar / clear filter / clear marks / previous pane", show=False,
+                id="app.back"),
         # k9s habits: q goes back one level (previous pane) and quits from the top.
-        Binding("q", "back_or_quit", "Back/quit", show=False, id="app.back_q"),
-        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit"),
+        Binding("q", "back_or_quit", "Back (close screen, previous pane); quit at the top", show=False,
+                id="app.back_q"),
+        Binding("ctrl+q", "quit", "Quit (also `:q`)", show=False, priority=True, id="app.quit"),
         Binding("ctrl+r", "refresh_now", "Refresh", show=False, id="app.refresh"),
     ]
 
