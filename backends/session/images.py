@@ -141,6 +141,9 @@ class ImagesService:
         """Remove every ref of image ``digest`` from ``name`` through the gate (audited with the
         refs and the containers using it). The pause image of live pod sandboxes is refused
         unless ``confirm_pause`` is its name (what the user typed). Returns the plan carried out."""
+        if self.core.readonly:  # refused (and the refusal audited) before any I/O
+            async with self.core.mutation("remove image", [name], {"digest": digest}):
+                pass
         plan = await self.removal_plan(name, digest)
         if not plan.refs:
             raise BackendError(name, f"no image with digest {digest} on {name}")

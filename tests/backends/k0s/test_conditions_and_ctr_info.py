@@ -144,3 +144,24 @@ def test_header_drops_least_important_first() -> None:
         assert shown[0] == "hosts 8/8"
         assert len("prod") + sum(3 + len(t) for t in shown) <= width or len(shown) == 1
     assert not any(t.startswith(("bkp", "backup")) for t, _ in fit_parts(info, 80))
+
+
+def test_remove_digest_refused_read_only_before_listing(tmp_path) -> None:
+    import asyncio
+
+    from backends.demo import DemoCluster, demo_inventory, demo_transports
+    from backends.errors import ReadOnlyRefused
+    from backends.session.session import ClusterSession
+
+    demo = DemoCluster()
+    session = ClusterSession.open(demo_inventory(demo), simulated=demo_transports(demo), readonly=True,
+                                  audit_path=tmp_path / "audit.log")
+
+    async def run() -> None:
+        with pytest.raises(ReadOnlyRefused):
+            await session.images.remove_digest("worker-1", "sha256:" + "0" * 64)
+        assert session.images.latest("worker-1") is None and "worker-1" not in session.images._backends
+        await session.close()
+    asyncio.run(run())
+    [record] = (tmp_path / "audit.log").read_text().splitlines()
+    assert '"remove image"' in record and "refused" in record
