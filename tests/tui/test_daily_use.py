@@ -249,6 +249,7 @@ async def test_container_details_and_pod_column(xdg):
         await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, ContainerDetailsScreen)
+        assert isinstance(app.focused, VerticalScroll)  # arrows scroll without a tab first
         d = screen.details
         assert d.name == "kube-proxy" and d.state == "running" and d.namespace == "kube-system"
         assert d.pod == ct.cell_text(key, "pod").split("/", 1)[1]

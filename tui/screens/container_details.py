@@ -4,6 +4,7 @@ pod, namespace, labels, mounts), loaded when the screen opens."""
 from __future__ import annotations
 
 from rich.text import Text
+from textual.containers import VerticalScroll
 
 from backends.models import ContainerDetails
 from backends.session.session import ClusterSession
@@ -53,6 +54,9 @@ class ContainerDetailsScreen(TextScreen):
         self.details: ContainerDetails | None = None
 
     def on_mount(self) -> None:
+        scroll = self.query_one(VerticalScroll)  # arrows scroll at once (no tab to the text first)
+        scroll.can_focus = True
+        scroll.focus()
         console: Console = self.app  # type: ignore[assignment]
         console.start_once(WorkerKey("container", self.host), self._load())
 
