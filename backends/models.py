@@ -112,12 +112,57 @@ class Container:
     kind: str = "container"
 
 
+@dataclass(frozen=True)
+class Mount:
+    """One mount of a container: where it is seen inside, what it shows, read-only or not."""
+
+    container_path: str
+    host_path: str
+    readonly: bool = False
+
+
+@dataclass
+class ContainerDetails:
+    """A container's runtime status (CRI ContainerStatus, or `ctr containers info`)."""
+
+    id: str
+    name: str
+    image: str
+    state: str
+    source: str  # "CRI ContainerStatus" / "ctr containers info"
+    image_ref: str = ""  # what the runtime resolved the image to (an image id or digest)
+    created: datetime | None = None
+    started: datetime | None = None
+    finished: datetime | None = None
+    exit_code: int | None = None
+    restart_count: int | None = None
+    pod: str = ""
+    namespace: str = ""
+    kind: str = "container"
+    reason: str = ""
+    message: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    mounts: list[Mount] = field(default_factory=list)
+
+
 @dataclass
 class EtcdMember:
     """One member of `k0s etcd member-list`."""
 
     name: str
     peer_url: str
+
+
+@dataclass(frozen=True)
+class NodeCondition:
+    """One of a node's ``status.conditions`` (Ready, MemoryPressure, …)."""
+
+    type: str
+    status: str  # "True", "False" or "Unknown"
+    reason: str = ""
+    message: str = ""
+    last_transition: datetime | None = None
+    last_heartbeat: datetime | None = None
 
 
 @dataclass
@@ -133,6 +178,19 @@ class KubeNode:
     kernel_version: str = ""
     container_runtime: str = ""
     created: datetime | None = None
+    conditions: list[NodeCondition] = field(default_factory=list)
+
+    @property
+    def not_ready_reason(self) -> str:
+        """Why the node is not Ready (its Ready condition's reason and message, then any
+        pressure condition that is True); "" when it is Ready."""
+        if self.ready:
+            return ""
+        why = [": ".join(x for x in (c.reason or f"Ready={c.status}", c.message) if x)
+               for c in self.conditions if c.type == "Ready"]
+        why += [c.type for c in self.conditions
+                if c.type != "Ready" and c.status == "True" and c.type.endswith(("Pressure", "Unavailable"))]
+        return "; ".join(why) or "no Ready condition"
 
 
 @dataclass

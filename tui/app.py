@@ -14,7 +14,7 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
-from textual.widgets import Footer, Input, TabbedContent, TabPane
+from textual.widgets import Input, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from backends.errors import BackendError, ReadOnlyRefused
@@ -32,10 +32,23 @@ from tui.panes.sysinfo import SysinfoPane
 from tui.screens.modals import HelpScreen, TextScreen
 from widgets.activity import ActivityPanel, Operation
 from widgets.fmt import human_age
+from widgets.footer import PinnedFooter
 from widgets.header import ClusterHeader, HeaderInfo
 from widgets.safe import safe_str
 
+
+def drift_short(drift) -> str:
+    """The header's narrow form of the k0s drift: ``1/8 behind`` or ``all on v1.33.3+k0s.0``."""
+    if drift.behind or drift.ahead:
+        text = f"{len(drift.behind)}/{drift.total} behind"
+        return text + (f", {len(drift.ahead)} ahead" if drift.ahead else "")
+    return drift.summary().replace(f"all {drift.total} hosts on", "all on")
+
 _ACTIVE = (WorkerState.PENDING, WorkerState.RUNNING)
+#: Footer keys kept first (visible at 80 columns whatever the pane adds).
+PINNED_ACTIONS = ("help", "command_bar('/')")
+#: How many previously shown panes `esc`/`q` can go back through.
+PANE_HISTORY = 20
 
 
 class K0sTuiApp(App):
@@ -48,11 +61,16 @@ class K0sTuiApp(App):
     BINDINGS = [
         *[Binding(str(i + 1), f"show_pane('{p.pane_id}')", p.title, id=f"app.pane.{p.pane_id}",
                   show=False) for i, p in enumerate(PANES)],
-        Binding("colon", "command_bar(':')", ":cmd", id="app.command"),
+        Binding("colon", "command_bar(':')", "Cmd", id="app.command"),
         Binding("slash", "command_bar('/')", "Filter", id="app.filter"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("a", "toggle_activity", "Activity", id="app.activity"),
-        Binding("escape", "back", "Back", show=False, id="app.back"),
+        Binding("escape", "back", "Close bar / clear filter / clear marks / previous pane", show=False,
+                id="app.back"),
+        # k9s habits: q goes back one level (previous pane) and quits from the top.
+        Binding("q", "back_or_quit", "Back (close screen, previous pane); quit at the top", show=False,
+                id="app.back_q"),
+        Binding("ctrl+q", "quit", "Quit (also `:q`)", show=False, priority=True, id="app.quit"),
         Binding("ctrl+r", "refresh_now", "Refresh", show=False, id="app.refresh"),
     ]
 
@@ -92,6 +110,9 @@ class K0sTuiApp(App):
         self._header_pending = False
         self._newest_backup: BackupEntry | None = None
         self._newest_backup_known = False
+        #: Panes shown before the current one (newest last), for esc / q: recorded when a key
+        #: or `:` command switches panes (focus moves may switch tabs too; those are no steps).
+        self.pane_history: list[str] = []
 
     # ------------------------------------------------------------------ layout
 
@@ -111,7 +132,7 @@ class K0sTuiApp(App):
                     yield pane_cls(id=f"pane-{pane_cls.pane_id}")
         yield self.command_input
         yield self.activity
-        yield Footer()
+        yield PinnedFooter(PINNED_ACTIONS)
 
     def on_mount(self) -> None:
         self.command_input.display = False
@@ -176,6 +197,8 @@ class K0sTuiApp(App):
     def action_show_pane(self, pane_id: str) -> None:
         tabs = self.query_one("#panes", TabbedContent)
         if tabs.active != pane_id:
+            if tabs.active:
+                self.pane_history = [*self.pane_history, tabs.active][-PANE_HISTORY:]
             tabs.active = pane_id
         else:
             self._focus_active_table()
@@ -356,7 +379,7 @@ class K0sTuiApp(App):
             backup_age=human_age(newest.created, now) if newest else None,
             cert_expiry=cert_text, cert_level=cert_level, readonly=self.readonly,
             clock=now.strftime("%H:%M:%S"), drift=drift.summary() if drift.target else None,
-            drift_level=drift.level))
+            drift_level=drift.level, drift_short=drift_short(drift) if drift.target else None))
 
     def _redraw_all(self) -> None:
         for pane_cls in PANES:
@@ -424,18 +447,53 @@ class K0sTuiApp(App):
         self._focus_active_table()
 
     def action_back(self) -> None:
-        """esc: close the bar, else clear the filter, else clear the marks."""
+        """esc: close the bar, else clear the filter, else clear the marks, else go back to
+        the previous pane."""
         if self.command_input.display:
             filtering = self.command_mode == "/"
             self._hide_bar()
             if filtering and self._filter_table.filter_text:
                 self._filter_table.set_filter("")  # one esc leaves the filter, as it entered
             return
-        table = self.active_pane.focused_table()
-        if table.filter_text:
+        try:
+            table = self.active_pane.focused_table()
+        except NoMatches:
+            table = None
+        if table is not None and table.filter_text:
             table.set_filter("")
-        elif table.marked:
+        elif table is not None and table.marked:
             table.clear_marks()
+        else:
+            self.previous_pane()
+
+    def previous_pane(self) -> bool:
+        """Show the pane shown before this one; False when there is none (the top level)."""
+        tabs = self.query_one("#panes", TabbedContent)
+        while self.pane_history:
+            pane_id = self.pane_history.pop()
+            if pane_id != tabs.active:
+                tabs.active = pane_id
+                return True
+        return False
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The `:`/`/` bar and the pane keys belong to the main screen: not over another screen.
+        if action in ("command_bar", "show_pane") and len(self.screen_stack) > 1:
+            return False
+        return True
+
+    def action_back_or_quit(self) -> None:
+        """q: back one level (close a screen, else the previous pane), quit from the top."""
+        if len(self.screen_stack) > 1:  # a screen without its own q: close it as esc would
+            screen = self.screen
+            for name in ("action_close", "action_cancel"):
+                if callable(getattr(screen, name, None)):
+                    getattr(screen, name)()
+                    return
+            screen.dismiss(None)
+            return
+        if not self.previous_pane():
+            self.exit()
 
     def binding_rows(self) -> list[tuple[str, str, str]]:
         """(keys, description, id) of every binding in force now (keymap applied), for `?` and docs."""

@@ -52,7 +52,6 @@ async def collect() -> list[tuple[str, str, str, str]]:
                 await pilot.pause()
         rows.append(("all panes", "enter", "Details of the row under the cursor", "(table)"))
         rows.append(("all panes", "^p", "Command palette (panes and actions)", "(textual)"))
-        rows.append(("all panes", "^q", "Quit (also `:q`)", "(textual)"))
         rows.sort(key=lambda r: (r[0] != "all panes", r[0]))
         return rows
 

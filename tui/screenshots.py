@@ -1,4 +1,4 @@
-"""Make docs/screenshots/{nodes,containers,sysinfo,backups,certs,config,airgap,plans}.svg with the app itself.
+"""Make docs/screenshots/{nodes,containers,sysinfo,backups,certs,config,airgap,plans,node-details}.svg with the app itself.
 
     python -m tui.screenshots [OUTDIR]      (default docs/screenshots)
 
@@ -55,7 +55,7 @@ async def make_screenshots(outdir: Path) -> list[Path]:
         app = demo_app(Path(tmp), backup_dir=Path("backups"))
         async with app.run_test(size=SIZE) as pilot:
             await settle(app, pilot)
-            op = app.backup_now()
+            op = app.backups_pane.backup_now()
             await settle(app, pilot)
             if op is not None and op.state != "done":
                 print(f"warning: demo backup {op.state}: {op.errors}", file=sys.stderr)
@@ -74,6 +74,17 @@ async def make_screenshots(outdir: Path) -> list[Path]:
                 written.append(outdir / name)
                 app.pop_screen()
                 await pilot.pause()
+            # The node details screen of the first worker.
+            await pilot.press("1")
+            await settle(app, pilot)
+            worker = next(n for n in app.session.host_names if not app.session.spec(n).is_controller)
+            app.nodes_pane.primary_table().select_key(worker)
+            await pilot.press("enter")
+            await settle(app, pilot)
+            app.save_screenshot("node-details.svg", str(outdir))
+            written.append(outdir / "node-details.svg")
+            app.pop_screen()
+            await pilot.pause()
         os.chdir(cwd)
     return written
 

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import ProgressBar, Static
 
+from widgets.fmt import human_size
 from widgets.safe import safe_str
 from widgets.style import status_text
 
@@ -32,13 +33,25 @@ class Operation:
     notes: dict[str, str] = field(default_factory=dict)
 
 
+def progress_note(status: str, done: float, total: float | None) -> str:
+    """``downloading  1.2 MiB/3.4 MiB  35%`` (bytes; ``done`` alone while the total is unknown)."""
+    if total:
+        pct = int(100 * min(done, total) / total)
+        figures = f"{human_size(int(done))}/{human_size(int(total))}  {pct}%"
+    elif done:
+        figures = human_size(int(done))
+    else:
+        return status
+    return f"{status}  {figures}" if status else figures
+
+
 class HostProgress(Horizontal):
     """One host line of an operation: name, progress bar, note."""
 
     DEFAULT_CSS = """
     HostProgress { height: 1; }
     HostProgress > .host { width: 18; }
-    HostProgress > ProgressBar { width: 32; }
+    HostProgress > ProgressBar { width: 24; }
     HostProgress > .note { width: 1fr; }
     """
 
@@ -97,7 +110,8 @@ class OperationView(Vertical):
             if op.state != "running" and host not in op.errors and total is None:
                 total, done = 1, 1
             line.bar.update(total=total, progress=done)
-            note = op.notes.get(host, "")
+            note = progress_note(op.notes.get(host, ""), *op.progress[host]) if host in op.progress \
+                else op.notes.get(host, "")
             if host in op.errors:
                 note = "failed"
             line.note.update(Text(safe_str(note, line=True), no_wrap=True, overflow="ellipsis"))

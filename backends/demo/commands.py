@@ -402,6 +402,11 @@ class _K0s:
             return ok(formats.ctr_containers_table(self.n.containers))
         if group in ("tasks", "task", "t") and sub in ("ls", "list"):
             return ok(formats.ctr_tasks_table(self.n.containers))
+        if group in ("containers", "container", "c") and sub == "info":
+            c = next((c for c in self.n.containers if rest and c["id"] == rest[0]), None)
+            if c is None:
+                return fail(f'ctr: container "{rest[0] if rest else ""}" in namespace "k8s.io": not found\n')
+            return ok(formats.ctr_container_info(c, self.n.started_at))
         return fail(f"ctr: No help topic for '{sub or group}'\n")
 
     def _find(self, ref: str) -> dict | None:

@@ -155,6 +155,27 @@ def ctr_containers_table(containers: Sequence[dict]) -> str:
     return tabwrite(rows)
 
 
+def ctr_container_info(c: dict, created: datetime) -> str:
+    """`ctr containers info ID`: containerd's record as the CRI plugin writes it (indented JSON)."""
+    sandbox = c["name"] == "sandbox"
+    labels = {"io.cri-containerd.kind": "sandbox" if sandbox else "container",
+              "io.kubernetes.pod.name": c.get("pod", ""), "io.kubernetes.pod.namespace": c.get("namespace", "")}
+    if not sandbox:
+        labels["io.kubernetes.container.name"] = c["name"]
+    mounts = [{"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]},
+              {"destination": "/etc/hosts", "type": "bind",
+               "source": f"/var/lib/k0s/kubelet/pods/{c['id'][:8]}/etc-hosts", "options": ["rbind", "rprivate", "rw"]}]
+    if not sandbox:
+        mounts.append({"destination": "/var/run/secrets/kubernetes.io/serviceaccount", "type": "bind",
+                       "source": f"/var/lib/k0s/kubelet/pods/{c['id'][:8]}/volumes/kube-api-access",
+                       "options": ["rbind", "rprivate", "ro"]})
+    record = {"ID": c["id"], "Labels": labels, "Image": c["image"],
+              "Runtime": {"Name": "io.containerd.runc.v2"}, "SnapshotKey": c["id"], "Snapshotter": "overlayfs",
+              "CreatedAt": rfc3339(created), "UpdatedAt": rfc3339(created), "Extensions": None,
+              "Spec": {"ociVersion": "1.1.0", "mounts": mounts}, "Sandbox": ""}
+    return go_json(record, indent=4) + "\n"
+
+
 def ctr_tasks_table(containers: Sequence[dict]) -> str:
     """`ctr tasks ls`: TASK PID STATUS."""
     rows = [["TASK", "PID", "STATUS"]]

@@ -227,10 +227,17 @@ def _stock_images(node: DemoNode, rng: random.Random) -> None:
         ref = next((img["ref"] for img in tagged if img["ref"].split(":")[0].endswith("/" + short)), None)
         if ref is None:
             continue
+        # Pods as a kubelet names them: DaemonSets (system) get a node suffix, workloads a
+        # ReplicaSet hash; hashed from names, not drawn from rng (the seeded layout stays).
+        suffix = hashlib.sha256(f"{node.name}/{cname}".encode()).hexdigest()
+        system = (short, cname) in _SYSTEM_CONTAINERS or cname in ("coredns", "metrics-server")
+        pod = f"{cname}-{suffix[:5]}" if system else f"{cname}-{suffix[:10]}-{suffix[10:15]}"
+        namespace = "kube-system" if system else "default"
         for image, kind in ((pause, "sandbox"), (ref, cname)):
             node.containers.append({
                 "id": hashlib.sha256(f"{node.name}/{cname}/{kind}/{rng.random()}".encode()).hexdigest(),
                 "image": image, "pid": rng.randint(1000, 60000), "state": "running", "name": kind,
+                "pod": pod, "namespace": namespace,
             })
 
 

@@ -6,18 +6,26 @@ containerd's gRPC socket cannot be reached; see :mod:`backends.images.select`).
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 
-from backends.errors import CommandFailed, K0sNotRunning, OutputParseError, ValidationError
+from backends.errors import BackendError, CommandFailed, K0sNotRunning, OutputParseError, ValidationError
 from backends.images.refs import validate_image_ref, validate_label
 from backends.k0s import parsers
-from backends.models import Container, Image, PullProgress
+from backends.k0s.parsers.ctr_info import parse_ctr_container_info
+from backends.models import Container, ContainerDetails, Image, PullProgress
 from backends.k0s.host import K0sHost
 
 
 # ctr's words when k0s's containerd socket is absent or refuses.
 _CONTAINERD_DOWN = re.compile(r"failed to dial \S*containerd\.sock|containerd\.sock: connect:")
+# What a container id may be (ctr takes it as an argument: nothing that could be a flag).
+_CONTAINER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+#: Container records cached per id (a container's labels and pod never change); bounded.
+INFO_CACHE_MAX = 4096
+#: Records fetched per listing at most (the rest are filled in by the next listings).
+INFO_PER_LISTING = 64
 # A blob row whose own word says it is complete.
 _BLOB_FINISHED = re.compile(r":\s+(?:done|exists)\b")
 
@@ -30,6 +38,7 @@ class CtrImageBackend:
     def __init__(self, host: K0sHost, *, pull_timeout: float | None = 900.0) -> None:
         self.host = host
         self.pull_timeout = pull_timeout
+        self._info: dict[str, ContainerDetails] = {}
 
     def _argv(self, *args: str) -> list[str]:
         return self.host.k0s_argv("ctr", *args)
@@ -114,10 +123,46 @@ class CtrImageBackend:
         tasks = await self.host.run_k0s("ctr", "tasks", "ls")
         if tasks.ok:
             states = parse_ctr_tasks(tasks.stdout_text)
-        return [
-            Container(id=cid, name=cid[:13], image=image, state=states.get(cid, "created").lower())
-            for cid, image in parse_ctr_containers(listing.stdout_text)
-        ]
+        rows = parse_ctr_containers(listing.stdout_text)
+        await self._fill_info([cid for cid, _image in rows if cid not in self._info][:INFO_PER_LISTING])
+        out = []
+        for cid, image in rows:
+            info = self._info.get(cid)
+            out.append(Container(
+                id=cid, name=info.name if info else cid[:13], image=image, state=states.get(cid, "created").lower(),
+                pod=info.pod if info else "", namespace=info.namespace if info else "",
+                created=info.created if info else None, labels=dict(info.labels) if info else {},
+                kind=info.kind if info else "container"))
+        return out
+
+    async def _info_of(self, container_id: str) -> ContainerDetails:
+        if not _CONTAINER_ID.match(container_id):
+            raise ValidationError(f"not a container id: {container_id[:80]!r}")
+        result = await self._run("containers", "info", container_id)
+        return self._parse("ctr containers info", parse_ctr_container_info, result.stdout_text)
+
+    async def _fill_info(self, ids: list[str]) -> None:
+        """Fetch the records of new containers (pod, namespace, labels), a few at a time;
+        one that cannot be read is simply shown without them."""
+        sem = asyncio.Semaphore(8)
+
+        async def one(cid: str) -> None:
+            async with sem:
+                try:
+                    self._info[cid] = await self._info_of(cid)
+                except (BackendError, ValidationError):
+                    pass
+        await asyncio.gather(*(one(c) for c in ids))
+        while len(self._info) > INFO_CACHE_MAX:
+            self._info.pop(next(iter(self._info)))
+
+    async def container_details(self, container_id: str) -> ContainerDetails:
+        """`k0s ctr containers info ID` with the state from `k0s ctr tasks ls`."""
+        info = await self._info_of(container_id)
+        tasks = await self.host.run_k0s("ctr", "tasks", "ls")
+        if tasks.ok:
+            info.state = parse_ctr_tasks(tasks.stdout_text).get(container_id, "created").lower()
+        return info
 
     async def close(self) -> None:
         """Nothing to release: every call is its own `k0s ctr` process."""

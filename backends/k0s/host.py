@@ -14,6 +14,7 @@ import enum
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -32,6 +33,7 @@ from backends.errors import (
     SudoPasswordRequired,
 )
 from backends.hosts.spec import HostSpec
+from backends.k0s.readiness import node_for, node_index
 from backends.hosts.inventory import with_status_role
 from backends.models import (
     EtcdMember,
@@ -79,6 +81,10 @@ class NodeSnapshot:
     kube_ready: bool | None = None
     kubelet_version: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    #: Why the node is not Ready (from its conditions; "" when Ready or unknown).
+    kube_reason: str = ""
+    #: When a controller last reported this readiness (None: in this very snapshot / never).
+    kube_at: datetime | None = None
 
 
 def _message(exc: BaseException) -> str:
@@ -418,19 +424,15 @@ class K0sHost:
 
 
 def apply_kube_readiness(snapshots: list[NodeSnapshot], nodes: list[KubeNode]) -> None:
-    """Fill ``kube_ready``/``kubelet_version`` of snapshots whose host matches a kube node.
+    """Fill ``kube_ready``/``kubelet_version``/``kube_reason`` of snapshots whose host matches
+    a kube node.
 
     A node matches by name (inventory name or the host part of the address) or internal IP.
     """
-    by_key: dict[str, KubeNode] = {}
-    for node in nodes:
-        by_key.setdefault(node.name.lower(), node)
-    for node in nodes:  # names first: an IP never shadows a name
-        if node.internal_ip:
-            by_key.setdefault(node.internal_ip, node)
+    index = node_index(nodes)
     for snap in snapshots:
-        host = snap.address.rsplit(":", 1)[0] if snap.address.count(":") == 1 else snap.address
-        node = by_key.get(snap.name.lower()) or by_key.get(host.lower())
+        node = node_for(snap.name, snap.address, index)
         if node is not None:
             snap.kube_ready = node.ready
             snap.kubelet_version = node.kubelet_version or None
+            snap.kube_reason = node.not_ready_reason

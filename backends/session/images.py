@@ -11,9 +11,10 @@ from datetime import datetime
 from backends.errors import BackendError
 from backends.images.base import ImageBackend
 from backends.images.refs import validate_image_ref, validate_label
+from backends.images.usage import RemovalPlan, plan_removal
 from backends.images.select import backend_path_label, select_image_backend
 from backends.k0s.parsers import group_images
-from backends.models import Container, Image, ImageGroup, PullProgress
+from backends.models import Container, ContainerDetails, Image, ImageGroup, PullProgress
 from backends.session.core import HostResult, SessionCore
 
 
@@ -54,6 +55,10 @@ class ImagesService:
     async def containers(self, name: str) -> list[Container]:
         """Containers and pod sandboxes on ``name``."""
         return await (await self.backend(name)).containers()
+
+    async def container_details(self, name: str, container_id: str) -> ContainerDetails:
+        """One container's runtime status on ``name`` (CRI ContainerStatus, or `ctr containers info`)."""
+        return await (await self.backend(name)).container_details(container_id)
 
     def latest(self, name: str) -> HostImages | None:
         """What the last listing of ``name`` returned (None before one)."""
@@ -120,6 +125,41 @@ class ImagesService:
 
     async def _remove_one(self, name: str, ref: str) -> None:
         await (await self.backend(name)).remove(ref)
+
+    async def removal_plan(self, name: str, digest: str) -> RemovalPlan:
+        """What removing image ``digest`` from ``name`` would remove (every ref) and touch
+        (containers using it; live pod sandboxes when it is the pause image); read only."""
+        backend = await self.backend(name)
+        images = await backend.list_images()
+        try:
+            containers = await backend.containers()
+        except BackendError:
+            containers = []  # no container listing: nothing known to warn about
+        return plan_removal(name, digest, images, containers)
+
+    async def remove_digest(self, name: str, digest: str, *, confirm_pause: str = "") -> RemovalPlan:
+        """Remove every ref of image ``digest`` from ``name`` through the gate (audited with the
+        refs and the containers using it). The pause image of live pod sandboxes is refused
+        unless ``confirm_pause`` is its name (what the user typed). Returns the plan carried out."""
+        if self.core.readonly:  # refused (and the refusal audited) before any I/O
+            async with self.core.mutation("remove image", [name], {"digest": digest}):
+                pass
+        plan = await self.removal_plan(name, digest)
+        if not plan.refs:
+            raise BackendError(name, f"no image with digest {digest} on {name}")
+        if plan.sandboxes and confirm_pause != plan.pause_name:
+            raise BackendError(name, f"{plan.pause_name} is the pause image of {len(plan.sandboxes)} running pod "
+                                     f"sandbox(es) on {name}: refused (type its name to confirm)")
+        details: dict[str, object] = {"digest": digest, "refs": ", ".join(plan.refs),
+                                      "in_use_by": ", ".join(c.name for c in plan.users)}
+        if plan.sandboxes:
+            details["pause_sandboxes"] = len(plan.sandboxes)
+            details["confirmed_pause"] = confirm_pause
+        async with self.core.mutation("remove image", [name], details):
+            backend = await self.backend(name)
+            for ref in plan.refs:
+                await backend.remove(ref)
+        return plan
 
     async def close(self) -> None:
         """Close the backends' channels (gRPC); errors ignored: we are leaving."""

@@ -10,9 +10,10 @@ from datetime import datetime
 from backends.errors import BackendError
 from backends.fleet import HostOutcome
 from backends.k0s.drift import Drift, fleet_drift
-from backends.k0s.host import NodeSnapshot, ServiceState, apply_kube_readiness
+from backends.k0s.host import NodeSnapshot, ServiceState
+from backends.k0s.readiness import Readiness, node_for, node_index, readiness_of
 from backends.k0s.versions import ComponentVersions, gather_fleet_versions, gather_versions, mismatches
-from backends.models import EtcdMember, K0sStatus
+from backends.models import EtcdMember, K0sStatus, KubeNode
 from backends.session.core import HostResult, SessionCore
 
 SERVICE_OPERATIONS = ("start", "stop", "restart")
@@ -52,6 +53,11 @@ class NodesService:
         self._times: dict[str, datetime] = {}
         self._versions: dict[str, ComponentVersions] = {}
         self._busy: set[str] = set()
+        #: Last known readiness per host (from any controller's `kubectl get nodes`), kept
+        #: until a newer answer: a worker's snapshot (which never has it) must not blank it.
+        self._readiness: dict[str, Readiness] = {}
+        #: The node list of each controller already taken into _readiness (by identity).
+        self._seen_nodes: dict[str, list[KubeNode]] = {}
         #: Per-host deadline of one snapshot (a hung host is reported, never waited for forever).
         self.snapshot_timeout: float | None = 60.0
 
@@ -99,15 +105,38 @@ class NodesService:
         self._store(snap)
         return snap
 
+    def readiness_of(self, name: str) -> Readiness | None:
+        """The last readiness a controller reported for ``name`` (None: never)."""
+        return self._readiness.get(name)
+
     def _store(self, snap: NodeSnapshot) -> None:
+        now = self.core.clock()
         self._snapshots[snap.name] = snap
-        self._times[snap.name] = self.core.clock()
-        # Controllers know every node's readiness: fill it into the other hosts' snapshots.
+        self._times[snap.name] = now
+        # Controllers know every node's readiness: a node list not seen yet updates what is
+        # known of every host; then every running snapshot shows the latest known value.
         host = self.core.hosts.get(snap.name)
-        if host is not None and host.last_kube_nodes:
-            others = [s for n, s in self._snapshots.items()
-                      if n != snap.name and s.state is ServiceState.RUNNING]
-            apply_kube_readiness(others, host.last_kube_nodes)
+        nodes = host.last_kube_nodes if host is not None else None
+        if nodes is not None and nodes is not self._seen_nodes.get(snap.name):
+            self._seen_nodes[snap.name] = nodes
+            index = node_index(nodes)
+            for name, h in self.core.hosts.items():
+                node = node_for(name, h.spec.address, index)
+                if node is not None:
+                    self._readiness[name] = readiness_of(node, now)
+            for other in self._snapshots.values():
+                if other is not snap:
+                    self._apply_readiness(other)
+        self._apply_readiness(snap)
+
+    def _apply_readiness(self, snap: NodeSnapshot) -> None:
+        known = self._readiness.get(snap.name)
+        if known is None or snap.state is not ServiceState.RUNNING:
+            return
+        snap.kube_ready = known.ready
+        snap.kubelet_version = known.kubelet_version
+        snap.kube_reason = known.reason
+        snap.kube_at = known.at
 
     async def stream(self, names: Iterable[str] | None = None) -> AsyncIterator[NodeSnapshot]:
         """Snapshots as hosts answer (fastest first); hosts still busy from a previous refresh

@@ -105,7 +105,7 @@ async def test_plans_screen_without_autopilot(xdg):
 
 async def test_drift_in_header_and_nodes_status(xdg):
     app = make_app()
-    async with app.run_test(size=(160, 36)) as pilot:
+    async with app.run_test(size=(200, 36)) as pilot:  # wide: the header's long forms fit
         await settle(app, pilot)
         header = str(app.header_widget.content)
         assert "k0s 1 of 8 hosts behind v1.33.3+k0s.0" in header

@@ -245,6 +245,5 @@ async def test_nodes_version_columns_highlight_mismatch(xdg):
         table.select_key(old)
         await pilot.press("enter")
         await settle(app, pilot)
-        body = app.screen.body.render()  # type: ignore[attr-defined]
-        text = body.plain if isinstance(body, Text) else str(body)
+        text = app.screen.section_text("versions")  # type: ignore[attr-defined]
         assert "containerd" in text and "v1.7.22" in text

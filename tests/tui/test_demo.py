@@ -16,6 +16,7 @@ from backends.session.session import ClusterSession
 from backends.demo import DemoCluster, demo_inventory, demo_transports
 from backends.k0s.host import ServiceState
 from tui.app import K0sTuiApp
+from tui.screens.node_details import NodeDetailsScreen
 from tui.screens.modals import ConfirmScreen, InputScreen, TextScreen
 from tui.screens.restore import RestoreScreen
 from tests.tui_support import FROZEN, audit, settle, settle_until
@@ -51,7 +52,7 @@ async def test_nodes_pane_fills_in_and_header(xdg):
         header = str(app.header_widget.content)
         assert app.session.name in header
         assert f"hosts {c.reachable}/{c.total}" in header
-        assert f"controllers {c.controllers_running}/{c.controllers} up" in header
+        assert f"ctrl {c.controllers_running}/{c.controllers}" in header  # shortened at 120 columns
         assert "sysinfo" in header and "certs" in header
         ctl = app.session.controllers()[0]
         assert table.cell_text(ctl, "version").startswith("v1.")
@@ -96,12 +97,13 @@ async def test_details_screen_shows_status_and_etcd(xdg):
         app.nodes_pane.primary_table().select_key(ctl)
         await pilot.press("enter")
         await settle(app, pilot)
-        assert isinstance(app.screen, TextScreen)
-        body = str(app.screen.query_one("#body", Static).content)
-        assert "etcd members" in body and "args" in body and "version" in body
+        assert isinstance(app.screen, NodeDetailsScreen)
+        assert "etcd member" in app.screen.section_text("summary")
+        assert "--data-dir" in app.screen.section_text("args") or app.screen.section_text("args") != "loading…"
+        assert "version" in app.screen.section_text("summary")
         await pilot.press("escape")
         await settle(app, pilot)
-        assert not isinstance(app.screen, TextScreen)
+        assert not isinstance(app.screen, NodeDetailsScreen)
 
 
 async def test_containers_pull_label_remove(xdg):
@@ -157,13 +159,18 @@ async def test_containers_pull_label_remove(xdg):
         assert "note=[bold]x [/]" in svg
         # Remove with confirmation naming host and image.
         it.select_key(key)
+        digest = key.split("\x1f")[1]
+        all_refs = [img.ref for g in pane.data[host].groups if g.digest == digest for img in g.refs]
         await pilot.press("d")
         await settle(app, pilot)
         assert isinstance(app.screen, ConfirmScreen)
-        assert app.screen.targets == [f"{host}: docker.io/library/redis:7.4"]
+        # By digest: every ref of the image on that host is named (and removed).
+        assert app.screen.targets == [f"{host}: {r}" for r in all_refs] and len(all_refs) >= 1
+        assert f"{host}: docker.io/library/redis:7.4" in app.screen.targets
         await pilot.click("#confirm")
         await settle(app, pilot)
-        assert "docker.io/library/redis:7.4" not in {it.cell_text(k, "ref") for k in it.keys}
+        assert not set(all_refs) & {it.cell_text(k, "ref") for k in it.keys}
+        assert not any(k.endswith(digest) for k in it.keys)
         ops = [r["operation"] for r in audit(xdg)]
         assert ops == ["pull image", "label image", "remove image"]
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, cast
 
+from textual import on
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 
 from backends.session.session import ClusterSession
 from tui.console import Console, DataChanged
+from widgets.rowmessage import RowMessage
 from widgets.table import ResourceTable
 
 if TYPE_CHECKING:  # annotations only: the app imports every pane
@@ -36,6 +39,9 @@ class Pane(Vertical):
     #: Worker kinds whose errors this pane shows on the host's row (:meth:`show_error`).
     ERROR_KINDS: ClassVar[frozenset[str]] = frozenset()
     BINDINGS: ClassVar[list[Binding]] = []
+    #: Column of the primary table whose full text the pane's RowMessage line shows for the
+    #: selected row ("" when the pane has none).
+    MESSAGE_COLUMN: ClassVar[str] = ""
 
     DEFAULT_CSS = """
     Pane { height: 1fr; }
@@ -73,6 +79,27 @@ class Pane(Vertical):
         if action in self.MUTATING and self.console.readonly:
             return False
         return True
+
+    @on(ResourceTable.RowHighlighted)
+    def _row_highlighted(self, event: ResourceTable.RowHighlighted) -> None:
+        if self.MESSAGE_COLUMN:
+            self.show_row_message()
+
+    def show_row_message(self, changed: str | None = None) -> None:
+        """Put the selected row's message in the RowMessage line (when ``changed`` is given,
+        only if that row is the selected one: cheap to call on every row update)."""
+        if not self.MESSAGE_COLUMN:
+            return
+        try:
+            line = self.query_one(RowMessage)
+            table = self.primary_table()
+        except NoMatches:
+            return
+        key = table.selected_key()
+        if changed is not None and key != changed:
+            return
+        values = table.row_values(key) if key else {}
+        line.show(key or "", values.get(self.MESSAGE_COLUMN, ""))
 
     def announce(self, topic: str, hosts: Sequence[str] = ()) -> None:
         """Tell the other panes (and the header) that ``topic`` data of ``hosts`` changed."""

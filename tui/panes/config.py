@@ -27,6 +27,7 @@ from backends.errors import ValidationError
 from backends.k0s.config import HostConfig, allowed_modes
 from tui.panes.base import Pane
 from tui.screens.modals import MODAL_CSS, ConfirmScreen
+from widgets.rowmessage import RowMessage
 from widgets.style import status_text
 from widgets.table import Col, ResourceTable
 
@@ -106,6 +107,7 @@ class ConfigPane(Pane):
     title = "Config"
     aliases = ("k0s.yaml", "cfg", "kubeproxy", "kube-proxy")
     MUTATING = frozenset({"kube_proxy"})
+    MESSAGE_COLUMN = "note"
     BINDINGS = [
         Binding("m", "kube_proxy", "kube-proxy mode", id="config.kube_proxy"),
         Binding("c", "reload", "Re-read", id="config.reload"),
@@ -120,6 +122,7 @@ class ConfigPane(Pane):
     def compose(self) -> ComposeResult:
         yield Static("", classes="pane-status", id="config-status", markup=False)
         yield ResourceTable(COLUMNS, id="config-table", sort_column="host")
+        yield RowMessage(id="config-message")
 
     def on_mount(self) -> None:
         table = self.primary_table()
@@ -153,6 +156,7 @@ class ConfigPane(Pane):
             values["kube_proxy"] = status_text(app, "?", "error")
             values["note"] = status_text(app, hc.error.splitlines()[0] if hc.error else "unreadable", "error")
         self.primary_table().upsert(hc.host, values)
+        self.show_row_message(hc.host)
 
     def _configs(self) -> list[HostConfig]:
         return [hc for h in self.session.controllers() if (hc := self.session.config.of(h)) is not None]

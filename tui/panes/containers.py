@@ -14,9 +14,11 @@ from backends.errors import BackendError, ValidationError
 from backends.images.refs import validate_image_ref, validate_label
 from backends.models import PullProgress
 from backends.session.core import HostResult
+from backends.images.usage import RemovalPlan
 from backends.session.images import HostImages
 from tui.console import WorkerKey
 from tui.panes.base import Pane
+from tui.screens.container_details import ContainerDetailsScreen
 from tui.screens.modals import ConfirmScreen, InputScreen
 from widgets.activity import Operation
 from widgets.fmt import human_size
@@ -303,13 +305,14 @@ class ContainersPane(Pane):
             self.ask_label(host, group.primary.ref, dict(group.primary.labels))
 
     def action_remove(self) -> None:
-        targets = []
-        for host, digest in self._selected_rows():
-            group = self._group(host, digest)
-            if group is not None:
-                targets.append((host, group.primary.ref))
+        """Remove the selected image(s) by digest: every ref on that host (see confirm_remove)."""
+        targets = [(host, digest) for host, digest in self._selected_rows() if self._group(host, digest) is not None]
         if targets:
-            self.confirm_remove(targets)
+            self.console.spawn(WorkerKey("images-plan"), self._plan_and_confirm(targets))
+
+    async def _plan_and_confirm(self, targets: list[tuple[str, str]]) -> None:
+        plans = [await self.session.images.removal_plan(host, digest) for host, digest in targets]
+        self.confirm_remove([p for p in plans if p.refs])
 
     # ------------------------------------------------------------------ flows
 
@@ -375,30 +378,56 @@ class ContainersPane(Pane):
             return ", ".join(f"{k}={v}" for k, v in sorted(after.items())) or "no labels"
         return self.console.start_operation(f"label {ref}", [host], job)
 
-    def confirm_remove(self, targets: list[tuple[str, str]]) -> None:
-        """Confirm (naming host and image), then remove."""
+    def confirm_remove(self, plans: list[RemovalPlan]) -> None:
+        """Confirm (naming every ref per host, and the containers using each image), then remove.
+        The pause image of running sandboxes must be confirmed by typing its name."""
+        if not plans:
+            return
+        lines: list[str] = []
+        detail = Text()
+        for p in plans:
+            lines += [f"{p.host}: {ref}" for ref in p.refs]
+            if p.users:
+                detail.append_text(status_text(self.app, f"{p.host}: {short_digest(p.digest)} is used by "
+                                                         f"{len(p.users)} container(s): "
+                                                         f"{', '.join(c.name for c in p.users[:8])}"
+                                                         f"{' …' if len(p.users) > 8 else ''}\n", "warning"))
+            if p.sandboxes:
+                detail.append_text(status_text(self.app, f"{p.host}: {p.pause_name} is the PAUSE image of "
+                                                         f"{len(p.sandboxes)} running pod sandbox(es)\n", "error",
+                                               bold=True))
+        pause = next((p.pause_name for p in plans if p.sandboxes), None)
+        if pause and len({p.pause_name for p in plans if p.sandboxes}) > 1:
+            self.app.notify("remove pause images one host at a time", severity="warning")
+            return
+
         def go(ok: bool | None) -> None:
             if ok:
-                self.remove_images(targets)
+                self.remove_images(plans, confirm_pause=pause or "")
 
-        self.app.push_screen(ConfirmScreen(f"Remove {len(targets)} image(s)?", [f"{h}: {r}" for h, r in targets],
-                                           confirm_label="Remove"), go)
+        refs = sum(len(p.refs) for p in plans)
+        self.app.push_screen(ConfirmScreen(f"Remove {len(plans)} image(s) ({refs} ref(s))?", lines,
+                                           detail=detail.plain, typed=pause, confirm_label="Remove"), go)
 
-    def remove_images(self, targets: list[tuple[str, str]]) -> list[Operation]:
-        """Remove each (host, ref); one operation per ref."""
-        by_ref: dict[str, list[str]] = {}
-        for host, ref in targets:
-            by_ref.setdefault(ref, []).append(host)
+    def remove_images(self, plans: list[RemovalPlan], *, confirm_pause: str = "") -> list[Operation]:
+        """Remove each plan's image (every ref of its digest on its host); one operation each."""
         ops = []
-        for ref, hosts in by_ref.items():
-            async def job(op: Operation, ref: str = ref, hosts: list[str] = hosts) -> list[HostResult]:
-                results = await self.session.images.remove(hosts, ref)
-                self.reload_hosts(hosts)
-                return results
-            ops.append(self.console.start_operation(f"remove {ref}", hosts, job))
+        for plan in plans:
+            async def job(op: Operation, plan: RemovalPlan = plan) -> str:
+                try:
+                    done = await self.session.images.remove_digest(plan.host, plan.digest,
+                                                                   confirm_pause=confirm_pause)
+                finally:
+                    self.reload_hosts([plan.host])
+                return f"{len(done.refs)} ref(s) removed"
+            ops.append(self.console.start_operation(
+                f"remove {plan.refs[0] if plan.refs else short_digest(plan.digest)}", [plan.host], job))
         return ops
 
     def action_details(self) -> None:
+        if self.focused_table() is self.containers_table:
+            self.container_details()
+            return
         rows = self._selected_rows()
         if not rows:
             return
@@ -415,11 +444,18 @@ class ContainersPane(Pane):
                 t.append(f"  label {k}={v}\n")
         self.console.show_text(f"Image {group.primary.ref}", t)
 
+    def container_details(self) -> None:
+        """The selected container's runtime status (CRI ContainerStatus / `ctr containers info`)."""
+        key = self.containers_table.selected_key()
+        if not key:
+            return
+        host, cid = split_key(key)
+        self.app.push_screen(ContainerDetailsScreen(self.session, host, cid,
+                                                    self.containers_table.cell_text(key, "name") or cid[:13]))
+
     def on_resource_table_row_selected(self, event: ResourceTable.RowSelected) -> None:
         event.stop()
         if event.data_table.id == "images-table":
             self.action_details()
-        elif event.data_table.id == "containers-table" and (key := self.containers_table.selected_key()):
-            from tui.panes.logs import show_container_log  # enter on a container: its CRI log
-
-            show_container_log(self.tui, *split_key(key))
+        elif event.data_table.id == "containers-table":
+            self.container_details()

@@ -18,6 +18,7 @@ from tui.screens.modals import ConfirmScreen, TextScreen
 from tui.screens.node_details import NodeDetailsScreen
 from widgets.activity import Operation
 from widgets.fmt import human_duration
+from widgets.rowmessage import RowMessage
 from widgets.style import status_text
 from widgets.table import Col, ResourceTable
 
@@ -42,6 +43,16 @@ HOST_KEY_MESSAGES = {
 }
 
 
+#: Readiness older than this (seconds) shows its age ("Ready (45s)"): the controllers have
+#: not answered since.
+STALE_READINESS_S = 30.0
+
+
+def _kube_shown(snap: NodeSnapshot) -> tuple:
+    """What of a snapshot's readiness the row shows (a change re-shows the row)."""
+    return (snap.kube_ready, snap.kubelet_version, snap.kube_reason, snap.kube_at)
+
+
 class NodesPane(Pane):
     """All hosts of the inventory in one table."""
 
@@ -51,6 +62,7 @@ class NodesPane(Pane):
     VERBS = ("plans", "autopilot")
     MUTATING = frozenset({"start", "stop", "restart", "shell"})
     ERROR_KINDS = frozenset({"nodes"})
+    MESSAGE_COLUMN = "message"
     BINDINGS = [
         Binding("u", "start", "Start", id="nodes.start"),
         Binding("x", "stop", "Stop", id="nodes.stop"),
@@ -83,6 +95,7 @@ class NodesPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield ResourceTable(COLUMNS, id="nodes-table")
+        yield RowMessage(id="nodes-message")
         yield Static("", classes="pane-status", id="nodes-status", markup=False)
 
     def on_mount(self) -> None:
@@ -128,6 +141,10 @@ class NodesPane(Pane):
             state, level = "error", "error"
         status = snap.status
         ready = "-" if snap.kube_ready is None else ("Ready" if snap.kube_ready else "NotReady")
+        if snap.kube_at is not None:  # a value kept from an earlier answer: say how old
+            age = (self.console.now() - snap.kube_at).total_seconds()
+            if age >= STALE_READINESS_S:
+                ready += f" ({human_duration(age)})"
         values = {
             "host": snap.name,
             "address": snap.address,
@@ -141,13 +158,15 @@ class NodesPane(Pane):
             "uptime": human_duration(snap.uptime_seconds),
             "message": Text(snap.error.splitlines()[0] if snap.error else "", end="", no_wrap=True),
         }
+        if not snap.error and snap.kube_ready is False and snap.kube_reason:
+            values["message"] = status_text(app, f"NotReady: {snap.kube_reason}", "warning")
         key_problem = HOST_KEY_MESSAGES.get(snap.extra.get("error_kind", ""))
         if key_problem:
             state_word, message, key_level = key_problem
             values["state"] = status_text(app, state_word, key_level)
             message = message.format(key=self.console.key_for("nodes.trust", "t"))
             values["message"] = status_text(app, message, key_level)
-        self._shown_kube[snap.name] = (snap.kube_ready, snap.kubelet_version)
+        self._shown_kube[snap.name] = _kube_shown(snap)
         seen = (snap.version, snap.kubelet_version, self.session.nodes.versions_of(snap.name))
         if self._seen_versions.get(snap.name) != seen:  # the fleet majority may move
             self._seen_versions[snap.name] = seen
@@ -157,6 +176,7 @@ class NodesPane(Pane):
         self.primary_table().upsert(snap.name, values, {"pid": status.pid if status else None,
                                                         "uptime": snap.uptime_seconds},
                                     restyle=VERSION_COMPONENTS)
+        self.show_row_message(snap.name)
         if not self._in_batch:
             self._batch_soon()
 
@@ -184,7 +204,7 @@ class NodesPane(Pane):
             shown = self._shown_kube
             for snap in self.session.nodes.snapshots():
                 was = shown.get(snap.name)
-                if was is not None and was != (snap.kube_ready, snap.kubelet_version):
+                if was is not None and was != _kube_shown(snap):
                     self.show_snapshot(snap)
             if self._versions_dirty:
                 self._fleet_mismatches()
@@ -248,6 +268,7 @@ class NodesPane(Pane):
             values = table.row_values(host)
             values["message"] = status_text(self.app, message.splitlines()[0] if message else "", "error")
             table.upsert(host, values)
+            self.show_row_message(host)
 
     def targets(self) -> list[str]:
         return self.primary_table().target_keys()

@@ -31,7 +31,9 @@ class ConfirmScreen(ModalScreen[bool]):
     """Ask before acting; names every target. With ``typed`` the user must type that text."""
 
     DEFAULT_CSS = MODAL_CSS
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal.cancel")]
+    # q cancels too (k9s habit); with a typed confirmation, q goes into the text field.
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal.cancel"),
+                Binding("q", "cancel", "Cancel", show=False, id="modal.cancel_q")]
 
     def __init__(self, title: str, targets: Sequence[str], *, detail: str = "", typed: str | None = None,
                  confirm_label: str = "Confirm") -> None:

@@ -58,19 +58,29 @@ class RestoreScreen(ModalScreen[str | None]):
         self.check()
 
     def check(self) -> None:
-        """Evaluate preconditions on the chosen target (in a worker: it talks to the host)."""
+        """Evaluate preconditions on the chosen target (in a worker: it talks to the host).
+        Everything naming the previous target is reset at once: the hint, the typed name."""
         self.checks = None
-        self.query_one("#checks", Static).update(Text("checking preconditions…"))
+        target = self.target
+        self.query_one("#checks", Static).update(
+            Text(f"checking preconditions on {target}…" if target else "choose a target controller"))
+        self.query_one("#hint", Static).update("")
+        self.query_one("#problem", Static).update("")
+        typed = self.query_one("#typed", Input)
+        if typed.value and typed.value != target:
+            typed.value = ""
+        typed.placeholder = f"type {target} to confirm" if target else "type the target host name"
         self._update_button()
-        if self.target:
-            self._load_checks(self.target)
+        if target:
+            self._load_checks(target)
 
     @work(exclusive=True, group="restore-checks", exit_on_error=False)
     async def _load_checks(self, target: str) -> None:
         try:
             checks = await self.session.backups.preconditions(self.entry, target)
         except Exception as exc:  # noqa: BLE001 - shown right here, the screen stays usable
-            self.query_one("#checks", Static).update(Text(f"could not check: {error_text(exc)}"))
+            if target == self.target:
+                self.query_one("#checks", Static).update(Text(f"could not check {target}: {error_text(exc)}"))
             return
         if target != self.target:
             return

@@ -14,7 +14,7 @@ from backends.images.containerd.progress import IngestTracker
 from backends.images.containerd.refs import normalize_ref
 from backends.errors import BackendError, ValidationError
 from backends.images.refs import validate_image_ref, validate_label
-from backends.models import Container, Image, PullProgress
+from backends.models import Container, ContainerDetails, Image, Mount, PullProgress
 from backends.k0s.host import K0sHost
 
 
@@ -172,6 +172,34 @@ class GrpcImageBackend:
                                  pod=pod.metadata.name if pod else "", namespace=pod.metadata.namespace if pod else "",
                                  created=_ns(c.created_at), labels=dict(c.labels), kind="container"))
         return out
+
+    async def container_details(self, container_id: str) -> ContainerDetails:
+        """CRI ContainerStatus of a container; a pod sandbox (which has no container status)
+        is described from the sandbox list."""
+        try:
+            st = await self._call(lambda c: c.container_status(container_id))
+        except ContainerdNotFound:
+            sandbox = next((c for c in await self.containers() if c.id == container_id), None)
+            if sandbox is None:
+                raise
+            return ContainerDetails(id=sandbox.id, name=sandbox.name, image=sandbox.image, state=sandbox.state,
+                                    source="CRI ListPodSandbox", created=sandbox.created, pod=sandbox.pod,
+                                    namespace=sandbox.namespace, kind=sandbox.kind, labels=dict(sandbox.labels))
+        labels = dict(st.labels)
+        pod, namespace = labels.get("io.kubernetes.pod.name", ""), labels.get("io.kubernetes.pod.namespace", "")
+        if not pod:  # not created by a kubelet: the sandbox list knows the pod
+            row = next((c for c in await self.containers() if c.id == container_id), None)
+            if row is not None:
+                pod, namespace = row.pod, row.namespace
+        restarts = dict(st.annotations).get("io.kubernetes.container.restartCount")
+        state = _CRI_STATES.get(st.state, "unknown")
+        return ContainerDetails(
+            id=st.id, name=st.metadata.name, image=st.image.image, image_ref=st.image_ref, state=state,
+            source="CRI ContainerStatus", created=_ns(st.created_at), started=_ns(st.started_at),
+            finished=_ns(st.finished_at), exit_code=st.exit_code if state == "exited" else None,
+            restart_count=int(restarts) if restarts and restarts.isdigit() else st.metadata.attempt,
+            pod=pod, namespace=namespace, reason=st.reason, message=st.message, labels=labels,
+            mounts=[Mount(m.container_path, m.host_path, m.readonly) for m in st.mounts])
 
     async def image_fs_usage(self) -> list[FsUsage]:
         """CRI ImageFsInfo: where images live and how much they use."""

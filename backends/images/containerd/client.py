@@ -243,10 +243,10 @@ class ContainerdClient:
         return list(resp.containers)
 
     async def container_status(self, container_id: str) -> cri_pb2.ContainerStatus:
-        """CRI ContainerStatus (state, exit code, and the ``log_path`` of its CRI log file)."""
+        """CRI ContainerStatus of one container (NotFound for an unknown id or a sandbox)."""
         resp = await self._cri("RuntimeService", "ContainerStatus",
                                cri_pb2.ContainerStatusRequest(container_id=container_id),
-                               cri_pb2.ContainerStatusResponse, "container status")
+                               cri_pb2.ContainerStatusResponse, f"container status {container_id[:13]}")
         return resp.status
 
     async def list_sandboxes(self) -> list[cri_pb2.PodSandbox]:

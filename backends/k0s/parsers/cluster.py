@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from backends.models import EtcdMember, KubeNode
+from backends.models import EtcdMember, KubeNode, NodeCondition
 from backends.k0s.parsers._common import ParseError, guarded, require_str, strip_ansi
 from backends.safeyaml import load_json
 
@@ -71,6 +71,18 @@ def parse_timestamp(value: object) -> datetime | None:
         raise ParseError("not an RFC 3339 timestamp", value) from exc
 
 
+#: Conditions kept per node (a node has a handful; a hostile answer could have millions).
+_MAX_CONDITIONS = 32
+
+
+def _timestamp_or_none(value: object) -> datetime | None:
+    """A condition's time; an unreadable one is dropped (the condition itself stays useful)."""
+    try:
+        return parse_timestamp(value)
+    except ParseError:
+        return None
+
+
 def _obj(value: Any, what: str, text: str) -> dict[str, Any]:
     if value is None:
         return {}
@@ -100,10 +112,17 @@ def _node(item: Any, text: str) -> KubeNode:
     if not isinstance(conditions, list):
         raise ParseError("kubectl get nodes: status.conditions is not a list", text)
     ready = False
-    for cond in conditions:
+    parsed: list[NodeCondition] = []
+    for cond in conditions[:_MAX_CONDITIONS]:
         cond = _obj(cond, "condition", text)
         if cond.get("type") == "Ready":
             ready = cond.get("status") == "True"
+        if _str(cond.get("type")):
+            parsed.append(NodeCondition(
+                type=_str(cond.get("type"))[:100], status=_str(cond.get("status"))[:20],
+                reason=_str(cond.get("reason"))[:200], message=_str(cond.get("message"))[:1000],
+                last_transition=_timestamp_or_none(cond.get("lastTransitionTime")),
+                last_heartbeat=_timestamp_or_none(cond.get("lastHeartbeatTime"))))
     addresses = status.get("addresses") or []
     if not isinstance(addresses, list):
         raise ParseError("kubectl get nodes: status.addresses is not a list", text)
@@ -124,6 +143,7 @@ def _node(item: Any, text: str) -> KubeNode:
         kernel_version=_str(info.get("kernelVersion")),
         container_runtime=_str(info.get("containerRuntimeVersion")),
         created=parse_timestamp(meta.get("creationTimestamp")),
+        conditions=parsed,
     )
 
 
