@@ -221,7 +221,7 @@ class K0sTuiApp(App):
             self._newest_backup_known = False
         for pane_cls in PANES:
             self.pane(pane_cls.pane_id).data_changed(event.topic, event.hosts)
-        self.header_soon()
+        self.update_header()  # after an action, not in a burst: at once
 
     # ------------------------------------------------------------------ refresh
 

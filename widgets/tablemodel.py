@@ -7,7 +7,8 @@ that grows on every change, so a view can cache what it drew for a row until the
 
 Sorting compares each column's *value* (see :func:`sort_key`): numbers, sizes and durations as
 numbers, other text naturally ("node-10" after "node-9"), missing values ("-", "", None) last in
-either direction; equal values keep insertion order (stable), reversed or not.
+either direction; equal values go by row key, reversed or not (so the order never depends on
+which row arrived first).
 """
 
 from __future__ import annotations
@@ -275,7 +276,9 @@ class TableModel:
                 for k in keys:
                     if k not in sk:
                         sk[k] = sort_key(rows[k].sort_values[col])
-                present = [k for k in keys if sk[k]]
+                # Ties go by row key, in either direction: rows equal in the sort column (hosts
+                # answering in any order) always land in the same order.
+                present = sorted(k for k in keys if sk[k])
                 missing = [k for k in keys if not sk[k]]
                 present.sort(key=sk.__getitem__, reverse=self.sort_reverse)
                 keys = present + missing
