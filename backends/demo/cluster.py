@@ -94,11 +94,18 @@ class DemoCluster:
         return [n for n in self.nodes.values() if not n.is_controller]
 
     def api_answers_on(self, node: DemoNode) -> bool:
-        """Whether the kube API answers through controller ``node`` (a slow one takes
-        ``api_delay_seconds`` after its start)."""
-        return node.running and (
-            not node.api_delay_seconds
-            or (self.now() - node.started_at).total_seconds() >= node.api_delay_seconds)
+        """Whether the kube API answers a kubectl call through controller ``node``. A slow one
+        refuses for ``api_delay_seconds`` after its start (or, under a clock that does not move,
+        its first few calls). Each refused call counts."""
+        if not node.running:
+            return False
+        if node.api_refusals_left <= 0:
+            return True
+        if (self.now() - node.started_at).total_seconds() >= node.api_delay_seconds:
+            node.api_refusals_left = 0
+            return True
+        node.api_refusals_left -= 1
+        return False
 
     def api_up(self) -> bool:
         """True while any controller runs k0s (the kube API answers)."""
@@ -141,6 +148,7 @@ class DemoCluster:
         node.pki = {}
         # k0s's kubelet cannot run without the pids cgroup sysinfo rejects: NotReady from now on.
         node.kubelet_failed = node.sysinfo_fault == "cgroups"
+        node.api_refusals_left = 3 if node.api_delay_seconds else 0
         # Leaf certificates restored from a backup are replaced too; CAs stay.
         leaves = {f"{DATA_DIR}/pki/{p}" for leaf in pki.LEAVES for p in (leaf, leaf[:-4] + ".key")}
         for path in leaves | {f"{DATA_DIR}/pki/admin.conf"}:

@@ -112,6 +112,8 @@ class DemoNode:
     ipvs_modules: bool = True
     #: Seconds after a start before the kube API answers through this controller (a slow one).
     api_delay_seconds: float = 0.0
+    #: kubectl calls still refused after the last start (a slow controller under a frozen clock).
+    api_refusals_left: int = 0
     #: The kubelet fails after a restart (the rejected `pids` cgroup): the node stays NotReady.
     kubelet_failed: bool = False
     #: Cordoned (`kubectl cordon`/`drain`): no new pods are scheduled here.

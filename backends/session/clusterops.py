@@ -21,9 +21,10 @@ from backends.errors import BackendError
 from backends.k0s.certs import WARNING_DAYS
 from backends.k0s.host import K0sHost
 from backends.k0s.lock import K0SCTL_LOCK_PATHS
-from backends.session.core import HostResult, SessionCore, error_text
+from backends.session.core import HostResult, SessionCore
 from backends.session.nodes import SERVICE_OPERATIONS, NodesService
-from backends.session.quorum import Assessment, HostLocked, QuorumRefused, assess, picture
+from backends.session.quorum import (Assessment, ClusterPicture, HostLocked, QuorumRefused, assess, known_picture,
+                                     member_host, picture)
 
 ROLL_OPERATION = "rolling restart"
 #: The gates a restarted host passes, in the order they are checked.
@@ -87,13 +88,27 @@ class ClusterOpsService:
         self.host_deadline: float = 300.0
         #: Seconds between gate checks.
         self.poll: float = 2.0
+        #: The last etcd member list seen and the storage kind (for :meth:`assess_known`).
+        self._known: tuple[list[tuple[str, str | None]], str] = ([], "unknown")
 
     # ------------------------------------------------------------------ assessment
 
     async def assess(self, operation: str, names: Sequence[str]) -> Assessment:
         """Fresh picture of the cluster and the verdict on ``operation`` over ``names``."""
         pic = await picture(self.core, self.nodes, list(names), lock_paths=self.lock_paths)
+        if pic.storage != "unknown":
+            self._known = (pic.members, pic.storage)
         return assess(pic, operation, list(names))
+
+    def known_picture(self) -> ClusterPicture:
+        """The cluster from what is known now (no I/O)."""
+        members, storage = self._known
+        return known_picture(self.core, self.nodes, members=members, storage=storage)
+
+    def assess_known(self, operation: str, names: Sequence[str]) -> Assessment:
+        """The verdict from what is known now (no I/O): for the confirm dialog. The action
+        itself assesses again with fresh data (and k0sctl's locks) before it runs."""
+        return assess(self.known_picture(), operation, list(names))
 
     def _refuse(self, operation: str, a: Assessment) -> None:
         try:
@@ -137,6 +152,9 @@ class ClusterOpsService:
         start/restart."""
         if operation not in SERVICE_OPERATIONS:
             raise ValueError(f"unknown service operation {operation!r}")
+        if self.core.readonly:  # refused before any I/O, like every other change
+            async with self.core.mutation(operation, names):
+                pass
         a = assessment if assessment is not None else await self.assess(operation, names)
         if a.refused and not force:
             self._refuse(operation, a)
@@ -215,11 +233,15 @@ class ClusterOpsService:
 
     async def rolling_restart(self, names: Sequence[str] | None = None, *, force: bool = False,
                               drain: bool = True, progress: Progress | None = None,
-                              cancel: asyncio.Event | None = None,
+                              cancel: asyncio.Event | None = None, renew: bool = False,
                               operation: str = ROLL_OPERATION) -> RollResult:
         """Restart ``names`` (default: every host) one at a time, controllers first, each gated
         before the next (see the module docstring). ``progress(host, index, total, note)`` is
-        called as each host goes through its steps; ``cancel`` set: stop after the current host."""
+        called as each host goes through its steps; ``cancel`` set: stop after the current host.
+        ``renew``: each controller's restart is a certificate renewal (re-scanned after)."""
+        if self.core.readonly:
+            async with self.core.mutation(operation, list(names or self.core.hosts)):
+                pass
         order = self.roll_order(names)
         result = RollResult(order=order)
         loop = asyncio.get_running_loop()
@@ -232,7 +254,8 @@ class ClusterOpsService:
             note = (lambda text, _n=name, _i=i: progress(_n, _i, len(order), text)) if progress else (lambda text: None)
             note("checking quorum and locks")
             try:
-                step = await self._roll_one(name, force=force, drain=drain, note=note, operation=operation)
+                step = await self._roll_one(name, force=force, drain=drain, note=note, operation=operation,
+                                            renew=renew)
             except BackendError as exc:
                 step = RollStep(name, False, message=exc.message)
             step.seconds = loop.time() - started
@@ -244,7 +267,7 @@ class ClusterOpsService:
         return result
 
     async def _roll_one(self, name: str, *, force: bool, drain: bool,
-                        note: Callable[[str], None], operation: str) -> RollStep:
+                        note: Callable[[str], None], operation: str, renew: bool = False) -> RollStep:
         a = await self.assess("restart", [name])
         if name in a.locked:
             return RollStep(name, False, failed_gate="k0sctl lock", message=a.locked[name])
@@ -262,8 +285,13 @@ class ClusterOpsService:
                     return RollStep(name, False, failed_gate="drain", message=m.error)
                 note("draining")
                 await kc.drain(self.kube_name(name))
-            note("restarting k0s")
-            await self.core.host(name).restart()
+            certs = getattr(self.core, "certs", None)
+            if renew and spec.is_controller and certs is not None:
+                note("restarting k0s to renew its certificates")
+                await certs.renew(name)  # its own gated record: nearest expiry before/after
+            else:
+                note("restarting k0s")
+                await self.core.host(name).restart()
             note("waiting for it to come back")
             gate, why = await self._wait_back(name, note)
             if gate:
@@ -315,8 +343,6 @@ class ClusterOpsService:
                 if "storage" not in exc.message.lower():  # kine: there is no member list
                     return "etcd member", exc.message
             else:
-                from backends.session.quorum import member_host
-
                 if not any(member_host(self.core, m.name, m.peer_url) == name for m in members):
                     return "etcd member", f"{name} is not in the etcd member list"
         if spec.runs_workloads:
@@ -334,8 +360,3 @@ class ClusterOpsService:
             if not node.ready:
                 return "node Ready", f"node {kname} is NotReady"
         return "", ""
-
-
-def roll_error(exc: BaseException) -> str:
-    """An operator's sentence for an exception that ended a roll."""
-    return error_text(exc)

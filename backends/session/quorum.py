@@ -153,17 +153,18 @@ def member_host(session: SessionCore, name: str, peer_url: str) -> str | None:
     return None
 
 
-async def picture(session: SessionCore, nodes, hosts: list[str], *,
-                  lock_paths: tuple[str, ...] = K0SCTL_LOCK_PATHS) -> ClusterPicture:
-    """Fresh states of every controller and of ``hosts``, the etcd member list from a running
-    controller, worker readiness, and k0sctl's locks on ``hosts``. ``nodes``: the NodesService."""
-    pic = ClusterPicture()
-    wanted = list(dict.fromkeys([*session.controllers(), *hosts]))
-    await nodes.refresh(names=wanted)
+def known_picture(session: SessionCore, nodes, *, members: list[tuple[str, str | None]] | None = None,
+                  storage: str = "unknown") -> ClusterPicture:
+    """The picture from what is already known (latest snapshots, the last member list): no
+    I/O, for a dialog that must open at once. Without a member list, an etcd cluster of more
+    than one controller is assumed to have every inventory controller as a member."""
+    pic = ClusterPicture(storage=storage, members=list(members or []))
     for h in session.controllers():
         snap = nodes.snapshot_of(h)
         pic.controllers[h] = snap is not None and snap.state is ServiceState.RUNNING
-    # Worker readiness as the API sees it now (hosts not refreshed here included).
+    if pic.storage == "unknown" and len(pic.controllers) > 1:
+        pic.storage, pic.members = "etcd", [(h, h) for h in pic.controllers]
+    # Worker readiness as the API last said (hosts not refreshed lately included).
     kube = next((session.host(h).last_kube_nodes for h, up in pic.controllers.items()
                  if up and session.host(h).last_kube_nodes), None)
     for h, host in session.hosts.items():
@@ -175,6 +176,16 @@ async def picture(session: SessionCore, nodes, hosts: list[str], *,
         snap = nodes.snapshot_of(h)
         stopped = snap is not None and snap.state is not ServiceState.RUNNING
         pic.workers[h] = False if stopped else probe.kube_ready
+    return pic
+
+
+async def picture(session: SessionCore, nodes, hosts: list[str], *,
+                  lock_paths: tuple[str, ...] = K0SCTL_LOCK_PATHS) -> ClusterPicture:
+    """Fresh states of every controller and of ``hosts``, the etcd member list from a running
+    controller, worker readiness, and k0sctl's locks on ``hosts``. ``nodes``: the NodesService."""
+    await nodes.refresh(names=list(dict.fromkeys([*session.controllers(), *hosts])))
+    pic = known_picture(session, nodes)
+    pic.storage, pic.members = "unknown", []
     for h in [c for c, up in pic.controllers.items() if up]:
         try:
             members = await session.host(h).etcd_members()
