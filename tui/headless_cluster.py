@@ -19,6 +19,7 @@ import re
 from typing import TYPE_CHECKING, Any, TextIO
 
 from backends.errors import BackendError
+from backends.session.clusterops import REFUSAL_GATES
 from backends.session.quorum import HostLocked, QuorumRefused
 
 if TYPE_CHECKING:
@@ -133,10 +134,7 @@ async def run_roll(session: "ClusterSession", hosts: list[str] | None, *, force:
         if not as_json and (note == "back" or note.startswith("FAILED")):
             _emit(out, False, {}, [[host, "ok" if note == "back" else "FAILED", f"{index + 1}/{total} {note}"]])
 
-    try:
-        result = await session.cluster.rolling_restart(hosts, force=force, progress=progress, renew=renew)
-    except QuorumRefused as exc:
-        return _refusal(out, as_json, ROLL_VERB, list(hosts or session.host_names), exc)
+    result = await session.cluster.rolling_restart(hosts, force=force, progress=progress, renew=renew)
     stopped = result.stopped_at
     obj = {"verb": ROLL_VERB, "ok": result.ok, "order": result.order, "renew_certs": renew,
            "steps": [{"host": s.host, "ok": s.ok, "failed_gate": s.failed_gate, "message": s.message,
@@ -146,6 +144,6 @@ async def run_roll(session: "ClusterSession", hosts: list[str] | None, *, force:
         obj["certificates"] = {h: (e.isoformat() if (e := session.certs.expiry_of(h)) else None)
                                for h in result.order if session.spec(h).is_controller}
     _emit(out, as_json, obj, [["-", "done" if result.ok else "STOPPED", result.summary()]])
-    if stopped is not None and stopped.failed_gate == "k0sctl lock":
+    if stopped is not None and stopped.failed_gate in REFUSAL_GATES:
         return EXIT_CHECK
     return EXIT_OK if result.ok else EXIT_FAILED

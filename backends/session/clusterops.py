@@ -27,6 +27,8 @@ from backends.session.quorum import (Assessment, ClusterPicture, HostLocked, Quo
                                      member_host, picture)
 
 ROLL_OPERATION = "rolling restart"
+#: Gates checked before a host is touched: a failure there is a refusal (nothing was done).
+REFUSAL_GATES = ("quorum", "k0sctl lock")
 #: The gates a restarted host passes, in the order they are checked.
 GATES = ("k0s running", "kube-api", "etcd member", "node Ready")
 
@@ -272,7 +274,10 @@ class ClusterOpsService:
         if name in a.locked:
             return RollStep(name, False, failed_gate="k0sctl lock", message=a.locked[name])
         if a.refused and not force:
-            self._refuse(operation, a)
+            try:
+                self._refuse(operation, a)
+            except QuorumRefused as exc:
+                return RollStep(name, False, failed_gate="quorum", message=exc.message)
         spec = self.core.spec(name)
         details = {**a.details(), "step": "restart", "drain": drain and bool(a.drainable)}
         if a.refused:
