@@ -243,10 +243,9 @@ async def _run_cluster_verb(session: Any, args: argparse.Namespace) -> int:
                                         as_json=args.json, out=sys.stdout)
         if args.deadline is not None:
             session.cluster.host_deadline = args.deadline
-        hosts = (args.hosts or None) if not (args.controllers or args.workers) else [
-            n for n in session.host_names if session.spec(n).is_controller == args.controllers]
-        return await hc.run_roll(session, hosts, force=args.force, renew=args.renew_certs,
-                                 as_json=args.json, out=sys.stdout)
+        only = "controllers" if args.controllers else ("workers" if args.workers else None)
+        return await hc.run_roll(session, args.hosts or None, force=args.force, renew=args.renew_certs,
+                                 as_json=args.json, out=sys.stdout, only=only)
     except BackendError as exc:  # read-only refusal, audit log unwritable, …
         print(f"k0s-tui: {exc}", file=sys.stderr)
         return 1

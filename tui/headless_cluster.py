@@ -55,6 +55,13 @@ def _emit(out: TextIO, as_json: bool, obj: dict[str, Any], lines: list[list[str]
     out.flush()
 
 
+async def learn_roles(session: "ClusterSession") -> None:
+    """Hosts of unknown role (``--ssh``, local) are asked `k0s status`, which says what they are."""
+    unknown = [h for h in session.host_names if session.spec(h).role == "unknown"]
+    if unknown:
+        await session.nodes.refresh(names=unknown)
+
+
 async def run_backups(session: "ClusterSession", *, as_json: bool, out: TextIO) -> int:
     """List this cluster's archives, newest first."""
     entries = session.backups.list()
@@ -73,6 +80,7 @@ async def run_backups(session: "ClusterSession", *, as_json: bool, out: TextIO) 
 async def run_backup(session: "ClusterSession", *, keep: int | None, as_json: bool, out: TextIO) -> int:
     """Back the cluster up into the catalog (verified); then keep this cluster's newest ``keep``."""
     obj: dict[str, Any] = {"verb": "backup", "cluster": session.backups.cluster}
+    await learn_roles(session)
     try:
         entry = await session.backups.backup_now()
     except BackendError as exc:
@@ -119,9 +127,13 @@ async def run_service(session: "ClusterSession", verb: str, hosts: list[str], *,
 
 
 async def run_roll(session: "ClusterSession", hosts: list[str] | None, *, force: bool, renew: bool,
-                   as_json: bool, out: TextIO) -> int:
-    """Rolling restart (``renew``: of the controllers whose leaves expire within the warning
-    window when no hosts are named), one line per host as each comes back."""
+                   as_json: bool, out: TextIO, only: str | None = None) -> int:
+    """Rolling restart of ``hosts`` (None: all; ``only`` "controllers"/"workers": those), or with
+    ``renew`` and no hosts the controllers whose leaves expire within the warning window; one
+    line per host as each comes back."""
+    await learn_roles(session)
+    if only is not None:
+        hosts = [n for n in session.host_names if session.spec(n).is_controller == (only == "controllers")]
     if renew and hosts is None:
         hosts = await session.cluster.renew_candidates()
         if not hosts:

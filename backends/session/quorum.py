@@ -183,7 +183,9 @@ async def picture(session: SessionCore, nodes, hosts: list[str], *,
                   lock_paths: tuple[str, ...] = K0SCTL_LOCK_PATHS) -> ClusterPicture:
     """Fresh states of every controller and of ``hosts``, the etcd member list from a running
     controller, worker readiness, and k0sctl's locks on ``hosts``. ``nodes``: the NodesService."""
-    await nodes.refresh(names=list(dict.fromkeys([*session.controllers(), *hosts])))
+    # Hosts of unknown role (--ssh, local) say what they are in their status.
+    unknown = [h for h in session.hosts if session.spec(h).role == "unknown"]
+    await nodes.refresh(names=list(dict.fromkeys([*session.controllers(), *unknown, *hosts])))
     pic = known_picture(session, nodes)
     pic.storage, pic.members = "unknown", []
     for h in [c for c, up in pic.controllers.items() if up]:
