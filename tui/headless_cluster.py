@@ -109,17 +109,20 @@ def _refusal(out: TextIO, as_json: bool, verb: str, hosts: list[str], exc: Backe
 async def run_service(session: "ClusterSession", verb: str, hosts: list[str], *, force: bool, drain: bool,
                       as_json: bool, out: TextIO) -> int:
     """start / stop / restart ``hosts`` through the quorum check."""
+    await learn_roles(session)
+    assessment = None if session.readonly else await session.cluster.assess(verb, hosts)
     try:
-        results = await session.cluster.service(verb, hosts, force=force, drain=drain)
+        results = await session.cluster.service(verb, hosts, force=force, drain=drain, assessment=assessment)
     except QuorumRefused as exc:
         return _refusal(out, as_json, verb, hosts, exc)
+    notes = assessment.notes if assessment is not None else []
     locked = [r for r in results if r.kind == HostLocked.kind]
     failed = [r for r in results if not r.ok and r.kind != HostLocked.kind]
-    obj = {"verb": verb, "ok": not failed and not locked, "force": force,
+    obj = {"verb": verb, "ok": not failed and not locked, "force": force, "notes": notes,
            "hosts": [{"host": r.host, "ok": r.ok, **({"error": {"kind": r.kind or "error", "message": r.error}}
                                                      if not r.ok else {})} for r in results]}
     lines = [[r.host, "ok" if r.ok else ("SKIPPED" if r.kind == HostLocked.kind else "ERROR"), r.error or verb]
-             for r in results]
+             for r in results] + [["-", "note", n] for n in notes]
     _emit(out, as_json, obj, lines)
     if failed:
         return EXIT_FAILED
