@@ -109,12 +109,13 @@ def assess(picture: ClusterPicture, operation: str, hosts: list[str]) -> Assessm
         a.quorum = a.etcd_members // 2 + 1
         running_members = [h for _m, h in picture.members if h is not None and picture.controllers.get(h)]
         a.etcd_running = len(running_members)
-        a.etcd_down = len([h for h in running_members if h in targets])
+        target_set = set(targets)
+        a.etcd_down = len([h for h in running_members if h in target_set])
         left = a.etcd_running - a.etcd_down
         unmapped = sum(1 for _m, h in picture.members if h is None)
         if a.etcd_down and left < a.quorum:
             a.refusal = (f"refused: etcd has {_plural(a.etcd_members, 'member')}, {a.etcd_running} running; "
-                         f"{verb} {', '.join(h for h in running_members if h in targets)} takes "
+                         f"{verb} {', '.join(h for h in running_members if h in target_set)} takes "
                          f"{a.etcd_down} down, leaving {left} — a quorum needs {a.quorum}. "
                          f"Without quorum the API stops answering.")
         elif a.etcd_down:
@@ -167,15 +168,14 @@ def known_picture(session: SessionCore, nodes, *, members: list[tuple[str, str |
     # Worker readiness as the API last said (hosts not refreshed lately included).
     kube = next((session.host(h).last_kube_nodes for h, up in pic.controllers.items()
                  if up and session.host(h).last_kube_nodes), None)
-    for h, host in session.hosts.items():
-        if not host.spec.runs_workloads:
-            continue
-        probe = NodeSnapshot(name=h, address=host.spec.address, role=host.spec.role, state=ServiceState.RUNNING)
-        if kube:
-            apply_kube_readiness([probe], kube)
-        snap = nodes.snapshot_of(h)
+    probes = [NodeSnapshot(name=h, address=host.spec.address, role=host.spec.role, state=ServiceState.RUNNING)
+              for h, host in session.hosts.items() if host.spec.runs_workloads]
+    if kube:
+        apply_kube_readiness(probes, kube)  # one pass: the node map is built once
+    for probe in probes:
+        snap = nodes.snapshot_of(probe.name)
         stopped = snap is not None and snap.state is not ServiceState.RUNNING
-        pic.workers[h] = False if stopped else probe.kube_ready
+        pic.workers[probe.name] = False if stopped else probe.kube_ready
     return pic
 
 
