@@ -130,3 +130,22 @@ async def test_roll_over_workers_stops_at_worker_4(xdg) -> None:
         assert op.state == "failed" and "node Ready" in op.errors["worker-4"]
         assert op.notes["worker-5"] == "left untouched" and not demo.node("worker-5").running
         assert "stopped at worker-4" in str(app.screen.query_one("#body", Static).content)
+
+
+async def test_backups_pane_shows_this_clusters_archives_and_A_shows_all(xdg) -> None:
+    staging = DemoCluster(name="staging", clock=lambda: FROZEN)
+    other = ClusterSession.open(demo_inventory(staging), simulated=demo_transports(staging), clock=lambda: FROZEN,
+                                backup_dir=xdg / "XDG_DATA_HOME" / "k0s-tui" / "backups")
+    await other.backups.backup_now()
+    demo, app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("4")
+        await settle(app, pilot)
+        table = app.backups_pane.primary_table()
+        assert table.row_count == 0 and "0 archive(s) of cluster demo" in text_of(app.backups_pane,
+                                                                                 "#backups-status")
+        await pilot.press("A")
+        await pilot.pause()
+        assert table.row_count == 1 and table.cell_text(table.keys[0], "cluster") == "staging"
+        assert "1 archive(s) of all clusters" in text_of(app.backups_pane, "#backups-status")
