@@ -69,6 +69,8 @@ class Assessment:
     workers_ready_after: int = 0
     #: Ready workers this action takes down: what a drain would cordon and evict first.
     drainable: list[str] = field(default_factory=list)
+    #: Targets that run workloads (a start can uncordon them afterwards).
+    workload_targets: list[str] = field(default_factory=list)
 
     @property
     def refused(self) -> bool:
@@ -100,6 +102,7 @@ def assess(picture: ClusterPicture, operation: str, hosts: list[str]) -> Assessm
     targets = [h for h in hosts if h not in picture.locks]
     a = Assessment(operation, list(hosts), targets,
                    locked={h: picture.locks[h].reason(h) for h in hosts if h in picture.locks})
+    a.workload_targets = [h for h in targets if h in picture.workers]
     if operation not in DISRUPTIVE:
         return a
     verb = "stopping" if operation == "stop" else "restarting"
@@ -185,7 +188,11 @@ async def picture(session: SessionCore, nodes, hosts: list[str], *,
     controller, worker readiness, and k0sctl's locks on ``hosts``. ``nodes``: the NodesService."""
     # Hosts of unknown role (--ssh, local) say what they are in their status.
     unknown = [h for h in session.hosts if session.spec(h).role == "unknown"]
-    await nodes.refresh(names=list(dict.fromkeys([*session.controllers(), *unknown, *hosts])))
+    if unknown:
+        await nodes.refresh(names=unknown)
+    # Always a fresh answer (a periodic refresh in flight would make refresh() skip a host).
+    await asyncio.gather(*(nodes.refresh_one(h) for h in dict.fromkeys([*session.controllers(), *hosts])),
+                         return_exceptions=True)
     pic = known_picture(session, nodes)
     pic.storage, pic.members = "unknown", []
     for h in [c for c, up in pic.controllers.items() if up]:

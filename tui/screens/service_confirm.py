@@ -61,7 +61,7 @@ class ServiceConfirmScreen(ConfirmScreen):
             for line in [*a.notes, *a.locked.values(), *self.extra]:
                 notes.append(f"{line}\n")
             yield Static(notes, classes="notes", id="notes", markup=False)
-            if a.drainable or a.operation in ("start", "rolling restart"):
+            if a.drainable or (a.operation == "start" and a.workload_targets) or a.operation == "rolling restart":
                 yield Checkbox(f"drain Ready workers first (k0s kubectl drain, grace {DRAIN_GRACE_SECONDS}s, "
                                f"timeout {DRAIN_TIMEOUT_SECONDS}s); uncordon after start",
                                value=bool(a.drainable) or a.operation == "rolling restart", id="drain")
