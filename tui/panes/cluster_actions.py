@@ -15,7 +15,7 @@ from rich.text import Text
 from backends.session.core import HostResult
 from backends.session.quorum import Assessment, assess
 from tui.screens.modals import ConfirmScreen, TextScreen
-from tui.screens.service_confirm import ServiceChoice, ServiceConfirmScreen  # noqa: F401 - ServiceChoice re-exported
+from tui.screens.service_confirm import ServiceChoice, ServiceConfirmScreen
 from widgets.activity import Operation
 
 

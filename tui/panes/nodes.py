@@ -1,4 +1,5 @@
-"""Nodes: every inventory host with k0s service state, readiness, uptime; start/stop/restart."""
+"""Nodes: every inventory host with k0s service state, readiness, uptime; start/stop/restart
+(quorum-checked, see :mod:`tui.panes.cluster_actions`) and the rolling restart."""
 
 from __future__ import annotations
 
