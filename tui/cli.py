@@ -1,8 +1,12 @@
-"""Command-line entry point: `k0s-tui [COMMAND] [options]`.
+"""Command-line entry point: `k0s-tui [options] [VERB [ARGS…]] [options]`.
 
-Without COMMAND the console starts. With one of the headless commands (``status``, ``sysinfo``,
-``images``, ``certs``, ``airgap``) one read-only pass runs on every host and prints text or
-``--json`` (``airgap`` exits 3 when a node lacks an image its config needs).
+Without VERB the console starts. The read-only headless verbs (``status``, ``sysinfo``,
+``images``, ``certs``, ``airgap``, ``backups``) run one pass and print text or ``--json``; the
+mutating ones (``backup [--keep N]``, ``stop|start|restart HOST…``, ``rolling-restart
+[--controllers|--workers|HOST…] [--renew-certs]``) go through the same gates as the console
+(``--force`` overrides a quorum refusal; ``--readonly`` refuses them). Exit status: 0 all well,
+1 a host unreachable or an action failed, 2 usage, 3 a check failed or refused the action
+(``airgap``: a node lacks an image).
 Hosts come from ``--demo``, ``--inventory k0sctl.yaml``, ``--ssh USER@HOST[:PORT]`` (repeatable),
 or — with none of these — the local machine when ``k0s`` is on PATH.
 """
@@ -20,7 +24,13 @@ from typing import Any
 from backends.safetext import clean, clean_line
 
 EXIT_USAGE = 2
-HEADLESS_COMMANDS = ("status", "sysinfo", "images", "certs", "airgap", "logs")
+READ_COMMANDS = ("status", "sysinfo", "images", "certs", "airgap", "backups", "logs")
+MUTATING_COMMANDS = ("backup", "stop", "start", "restart", "rolling-restart")
+HEADLESS_COMMANDS = READ_COMMANDS + MUTATING_COMMANDS
+#: Verbs that act on hosts (and take --force/--drain).
+ACTION_COMMANDS = ("stop", "start", "restart", "rolling-restart")
+#: Verbs that take host names.
+HOST_COMMANDS = (*ACTION_COMMANDS, "logs")
 #: Commands that are not headless passes: `serve` puts the console in a browser.
 OTHER_COMMANDS = ("serve",)
 
@@ -45,8 +55,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("command", nargs="?", choices=HEADLESS_COMMANDS + OTHER_COMMANDS, metavar="COMMAND",
                    help=f"run headless instead of the console: {', '.join(HEADLESS_COMMANDS)}; "
                         "or `serve` the console in a browser")
-    p.add_argument("targets", nargs="*", metavar="HOST", help="logs: the hosts to read (default: all)")
+    p.add_argument("hosts", nargs="*", metavar="HOST",
+                   help="stop/start/restart/rolling-restart/logs: the hosts (inventory names)")
     p.add_argument("--json", action="store_true", help="headless output as JSON")
+    act = p.add_argument_group("headless actions")
+    act.add_argument("--keep", metavar="N", type=int, help="backup: then keep this cluster's newest N archives")
+    act.add_argument("--force", action="store_true",
+                     help="stop/restart/rolling-restart: go on although etcd would lose quorum (audited)")
+    act.add_argument("--drain", action="store_true",
+                     help="stop/restart: drain Ready workers first; start/restart: uncordon them after")
+    act.add_argument("--deadline", metavar="SECONDS", type=float,
+                     help="rolling-restart: seconds each host has to come back (default 300)")
+    act.add_argument("--controllers", action="store_true", help="rolling-restart: the controllers only")
+    act.add_argument("--workers", action="store_true", help="rolling-restart: the workers only")
+    act.add_argument("--renew-certs", action="store_true",
+                     help="rolling-restart: renew certificates (default targets: controllers whose "
+                          "leaves expire within 30 days)")
     p.add_argument("--all", action="store_true", dest="all_images",
                    help="airgap: compare with `k0s airgap list-images --all` (optional components too)")
     lg = p.add_argument_group("logs")
@@ -136,6 +160,29 @@ def build_inventory(args: argparse.Namespace) -> tuple[Any, Any]:
     return inventory, demo
 
 
+def check_verb_args(args: argparse.Namespace, host_names: list[str]) -> None:
+    """UsageError for arguments the verb does not take or host names the inventory lacks."""
+    verb = args.command
+    if args.hosts and verb not in HOST_COMMANDS:
+        raise UsageError(f"{verb or 'the console'} takes no host names (got {' '.join(args.hosts)})")
+    if verb in ("stop", "start", "restart") and not args.hosts:
+        raise UsageError(f"{verb}: name the hosts (inventory names: {', '.join(host_names)})")
+    unknown = [h for h in args.hosts if h not in host_names]
+    if unknown:
+        raise UsageError(f"unknown host(s) {', '.join(unknown)}; inventory: {', '.join(host_names)}")
+    if args.keep is not None and (verb != "backup" or args.keep < 1):
+        raise UsageError("--keep N goes with `backup`, N >= 1 (deleting every archive is refused)")
+    roll_only = [f for f, on in (("--controllers", args.controllers), ("--workers", args.workers),
+                                 ("--renew-certs", args.renew_certs),
+                                 ("--deadline", args.deadline is not None)) if on]
+    if roll_only and verb != "rolling-restart":
+        raise UsageError(f"{', '.join(roll_only)} go(es) with `rolling-restart`")
+    if verb == "rolling-restart" and sum([args.controllers, args.workers, bool(args.hosts)]) > 1:
+        raise UsageError("rolling-restart: choose one of --controllers, --workers and host names")
+    if (args.force or args.drain) and verb not in ACTION_COMMANDS:
+        raise UsageError("--force and --drain go with stop/start/restart/rolling-restart")
+
+
 def ssh_settings(args: argparse.Namespace) -> Any:
     """SSHSettings with the extra known_hosts file, when given."""
     from backends.transport.ssh.settings import SSHSettings
@@ -148,10 +195,8 @@ def ssh_settings(args: argparse.Namespace) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, then run the console (or a headless command)."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_intermixed_args(argv)
     try:
-        if args.targets and args.command != "logs":
-            raise UsageError(f"unexpected arguments: {' '.join(args.targets)}")
         since = None
         if args.since is not None:
             from tui.headless_logs import parse_since
@@ -161,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             except ValueError as exc:
                 raise UsageError(str(exc)) from exc
         inventory, demo = build_inventory(args)
+        check_verb_args(args, [h.name for h in inventory.hosts])
     except UsageError as exc:
         # Inventory errors quote the file: controls made visible before they reach the terminal.
         print(f"k0s-tui: {clean(str(exc))}", file=sys.stderr)
@@ -183,8 +229,10 @@ def main(argv: list[str] | None = None) -> int:
 
         simulated = demo_transports(demo)
     session = ClusterSession.open(inventory, settings=settings, simulated=simulated, sudo=args.sudo,
-                                  readonly=args.readonly or args.command is not None,
+                                  readonly=args.readonly or args.command in READ_COMMANDS,
                                   backup_dir=args.backup_dir)
+    if args.command in MUTATING_COMMANDS or args.command == "backups":
+        return asyncio.run(_run_cluster_verb(session, args))
     if args.command == "airgap":
         from tui.headless_airgap import run_airgap
 
@@ -193,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         from tui.headless_logs import run_logs
 
         try:
-            return asyncio.run(run_logs(list(session.hosts.values()), names=args.targets, since=since,
+            return asyncio.run(run_logs(list(session.hosts.values()), names=args.hosts, since=since,
                                         follow=args.follow, component=args.component, as_json=args.json,
                                         lines=args.lines, out=sys.stdout))
         except KeyboardInterrupt:
@@ -218,6 +266,31 @@ def main(argv: list[str] | None = None) -> int:
         app.theme = args.theme
     app.run()
     return int(app.return_code or 0)
+
+
+async def _run_cluster_verb(session: Any, args: argparse.Namespace) -> int:
+    """The cluster verbs of :mod:`tui.headless_cluster`; the session is closed after."""
+    from backends.errors import BackendError
+    from tui import headless_cluster as hc
+
+    try:
+        if args.command == "backups":
+            return await hc.run_backups(session, as_json=args.json, out=sys.stdout)
+        if args.command == "backup":
+            return await hc.run_backup(session, keep=args.keep, as_json=args.json, out=sys.stdout)
+        if args.command in hc.SERVICE_VERBS:
+            return await hc.run_service(session, args.command, args.hosts, force=args.force, drain=args.drain,
+                                        as_json=args.json, out=sys.stdout)
+        if args.deadline is not None:
+            session.cluster.host_deadline = args.deadline
+        only = "controllers" if args.controllers else ("workers" if args.workers else None)
+        return await hc.run_roll(session, args.hosts or None, force=args.force, renew=args.renew_certs,
+                                 as_json=args.json, out=sys.stdout, only=only)
+    except BackendError as exc:  # read-only refusal, audit log unwritable, …
+        print(f"k0s-tui: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await session.close()
 
 
 if __name__ == "__main__":

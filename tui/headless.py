@@ -1,9 +1,11 @@
 """Headless mode for scripts: ``k0s-tui status|sysinfo|images|certs [--json]``.
 
-Runs one read-only operation on every host through the same fleet runner as the TUI and prints
-the results, in inventory order: as JSON (a list with one object per host holding its result or
-its typed error) or as a plain-text table. The exit status is 0 when every host answered, 1 when
-any host failed, 2 for an unknown command. Nothing here imports Textual, so scripts start fast.
+Runs one read-only operation on every host (``certs``: on the controllers) through the same
+fleet runner as the TUI and prints the results, in inventory order: as JSON (a list with one
+object per host holding its result or its typed error) or as a plain-text table. Exit status:
+3 when a check failed (k0s not running on a host, sysinfo rejected, a certificate expired or
+within 7 days of expiry), else 1 when a host could not be asked, else 0; 2 for an unknown
+command. Nothing here imports Textual, so scripts start fast.
 
 JSON shape (one object per host)::
 
@@ -23,7 +25,7 @@ from typing import Any, TextIO
 
 from humanize import naturalsize
 
-from backends.k0s.certs import CertInfo, scan_host
+from backends.k0s.certs import ERROR_DAYS, CertInfo, scan_host
 from backends.errors import BackendError
 from backends.fleet import HostOutcome, run_on_fleet
 from backends.images.select import list_host_images
@@ -36,6 +38,7 @@ COMMANDS = ("status", "sysinfo", "images", "certs")
 EXIT_OK = 0
 EXIT_HOST_FAILED = 1
 EXIT_USAGE = 2
+EXIT_CHECK = 3
 
 #: Per-host deadline of one headless command (a hung host is reported, not waited for).
 HOST_TIMEOUT = 60.0
@@ -64,6 +67,8 @@ async def run_headless(command: str, hosts: list[K0sHost], *, as_json: bool, out
                   f"expected one of {', '.join(COMMANDS)}\n")
         return EXIT_USAGE
     try:
+        if command == "certs":
+            hosts = await controllers_only(hosts, timeout=timeout)
         outcomes = await run_on_fleet(hosts, OPERATIONS[command], timeout=timeout)
     finally:
         if close:
@@ -75,6 +80,35 @@ async def run_headless(command: str, hosts: list[K0sHost], *, as_json: bool, out
         out.write("\n")
     else:
         out.write(render_table(command, records))
+    return exit_status(command, records)
+
+
+async def controllers_only(hosts: list[K0sHost], *, timeout: float | None = HOST_TIMEOUT) -> list[K0sHost]:
+    """The controllers among ``hosts``; a host whose role is unknown (``--ssh``, local) is
+    asked `k0s status` first (which records its role), and kept when it cannot say."""
+    unknown = [h for h in hosts if h.spec.role == "unknown"]
+    if unknown:
+        await run_on_fleet(unknown, lambda h: h.status(), timeout=timeout)
+    return [h for h in hosts if h.spec.is_controller or h.spec.role == "unknown"]
+
+
+def failed_check(command: str, record: dict[str, Any]) -> bool:
+    """True when the host answered and the answer is a problem: k0s not running (status),
+    a rejected probe (sysinfo), a certificate expired or within 7 days of expiry (certs)."""
+    if not record["ok"]:
+        return command == "status" and record["error"]["kind"] == "not-running"
+    r = record["result"]
+    if command == "sysinfo":
+        return r.get("status") == "rejected"
+    if command == "certs":
+        return any(c.get("days_left") is not None and c["days_left"] < ERROR_DAYS for c in r)
+    return False
+
+
+def exit_status(command: str, records: list[dict[str, Any]]) -> int:
+    """3 when a check failed on some host, else 1 when a host failed, else 0."""
+    if any(failed_check(command, r) for r in records):
+        return EXIT_CHECK
     return EXIT_OK if all(r["ok"] for r in records) else EXIT_HOST_FAILED
 
 

@@ -4,7 +4,7 @@ Format (TOML; every binding's id is listed by `?` in the app)::
 
     [keymap]
     "nodes.stop" = "X"
-    "app.activity" = "A,f2"      # several keys: comma separated
+    "app.activity" = "f2,f3"     # several keys: comma separated
 
 A top-level table without ``[keymap]`` is accepted too. Unknown ids and keys bound twice are
 reported as warnings (:func:`keymap_warnings`), not fatal: the rest of the file still applies.

@@ -18,7 +18,8 @@ from pathlib import Path
 FROZEN = datetime(2026, 11, 27, 9, 30, tzinfo=timezone.utc)
 SIZE = (120, 36)
 SHOTS = (("nodes", "1", "nodes.svg"), ("images", "2", "containers.svg"), ("sysinfo", "3", "sysinfo.svg"),
-         ("backups", "4", "backups.svg"), ("certs", "5", "certs.svg"), ("config", "6", "config.svg"))
+         ("backups", "4", "backups.svg"), ("certs", "5", "certs.svg"), ("config", "6", "config.svg"),
+         ("logs", "7", "logs.svg"))
 #: `:` commands whose screens are saved too (after the panes).
 SCREEN_SHOTS = (("airgap", "airgap.svg"), ("plans", "plans.svg"))
 

@@ -93,6 +93,20 @@ class DemoCluster:
     def workers(self) -> list[DemoNode]:
         return [n for n in self.nodes.values() if not n.is_controller]
 
+    def api_answers_on(self, node: DemoNode) -> bool:
+        """Whether the kube API answers a kubectl call through controller ``node``. A slow one
+        refuses for ``api_delay_seconds`` after its start (or, under a clock that does not move,
+        its first few calls). Each refused call counts."""
+        if not node.running:
+            return False
+        if node.api_refusals_left <= 0:
+            return True
+        if (self.now() - node.started_at).total_seconds() >= node.api_delay_seconds:
+            node.api_refusals_left = 0
+            return True
+        node.api_refusals_left -= 1
+        return False
+
     def api_up(self) -> bool:
         """True while any controller runs k0s (the kube API answers)."""
         return any(c.running for c in self.controllers)
@@ -132,6 +146,9 @@ class DemoCluster:
         node.started_at = self.now().replace(microsecond=0)
         node.pid = self.new_pid(node)
         node.pki = {}
+        # k0s's kubelet cannot run without the pids cgroup sysinfo rejects: NotReady from now on.
+        node.kubelet_failed = node.sysinfo_fault == "cgroups"
+        node.api_refusals_left = 3 if node.api_delay_seconds else 0
         # Leaf certificates restored from a backup are replaced too; CAs stay.
         leaves = {f"{DATA_DIR}/pki/{p}" for leaf in pki.LEAVES for p in (leaf, leaf[:-4] + ".key")}
         for path in leaves | {f"{DATA_DIR}/pki/admin.conf"}:
@@ -260,7 +277,7 @@ class DemoCluster:
         api = self.api_up()
         for node in self.workers:
             created = self.settings.created + timedelta(minutes=5 + int(node.name.split("-")[-1]))
-            ready = node.running and api
+            ready = node.running and api and not node.kubelet_failed
             heartbeat = self.now() if node.running else node.started_at + timedelta(days=1)
             cond_ready = ({"type": "Ready", "status": "True", "reason": "KubeletReady",
                            "message": "kubelet is posting ready status",
@@ -285,7 +302,8 @@ class DemoCluster:
                     "resourceVersion": str(10000 + int(hashlib.sha256(node.name.encode()).hexdigest()[:4], 16)),
                     "uid": _uuid(self.seed, node.name),
                 },
-                "spec": {"podCIDR": f"10.244.{int(node.name.split('-')[-1]) - 1}.0/24",
+                "spec": {**({"unschedulable": True} if node.unschedulable else {}),
+                         "podCIDR": f"10.244.{int(node.name.split('-')[-1]) - 1}.0/24",
                          "podCIDRs": [f"10.244.{int(node.name.split('-')[-1]) - 1}.0/24"]},
                 "status": {
                     "addresses": [{"address": node.address, "type": "InternalIP"},

@@ -252,13 +252,17 @@ class _K0s:
     def kubectl(self, args: list[str]) -> Reply:
         pos, flags = [], {}
         try:
-            pos, flags = _flags(args, {"-o", "--output", "--data-dir", "--kubeconfig", "-A", "--all-namespaces"})
+            pos, flags = _flags(args, {"-o", "--output", "--data-dir", "--kubeconfig", "-A", "--all-namespaces",
+                                       "--force", "--grace-period", "--timeout", "--delete-emptydir-data",
+                                       "--ignore-daemonsets"})
         except _Usage as exc:
             return fail(f"error: {exc}\n")
         if not self.n.is_controller:
             return fail(f"error: stat {DATA_DIR}/pki/admin.conf: no such file or directory\n")
-        if not self.n.running:
+        if not self.c.api_answers_on(self.n):
             return fail("The connection to the server localhost:6443 was refused - did you specify the right host or port?\n")
+        if pos and pos[0] in ("drain", "cordon", "uncordon"):
+            return self.cordon(pos[0], pos[1:])
         if len(pos) >= 2 and pos[0] == "get" and pos[1] in ("plans", "plan"):
             return self.plans(flags)
         if len(pos) < 2 or pos[0] != "get" or pos[1] not in ("nodes", "node", "no"):
@@ -276,6 +280,20 @@ class _K0s:
             age = (now - self.c.settings.created).days
             rows.append([w.name, "Ready" if ready else "NotReady", "<none>", f"{age}d", w.version.split("+")[0] + "+k0s"])
         return ok(formats.tabwrite([r[:-1] + [r[-1]] for r in rows], padding=3, trailing_tab=False))
+
+    def cordon(self, verb: str, names: list[str]) -> Reply:
+        """`kubectl drain|cordon|uncordon NODE` (drain: cordon, then the pods are evicted)."""
+        if len(names) != 1:
+            return fail(f"error: USAGE: {verb} NODE [flags]\n")
+        node = self.c.nodes.get(names[0])
+        if node is None or node.is_controller:
+            return fail(f'Error from server (NotFound): nodes "{names[0]}" not found\n')
+        node.unschedulable = verb != "uncordon"
+        word = {"drain": "cordoned", "cordon": "cordoned", "uncordon": "uncordoned"}[verb]
+        out = f"node/{node.name} {word}\n"
+        if verb == "drain":
+            out += f"node/{node.name} drained\n"
+        return ok(out)
 
     def airgap(self, args: list[str]) -> Reply:
         pos, flags = _flags(args, {"--all", "-c", "--config", "--platform"})

@@ -110,6 +110,14 @@ class DemoNode:
     sysinfo_fault: str = ""
     #: Whether the kernel offers the IPVS modules (kube-proxy's ipvs mode needs them).
     ipvs_modules: bool = True
+    #: Seconds after a start before the kube API answers through this controller (a slow one).
+    api_delay_seconds: float = 0.0
+    #: kubectl calls still refused after the last start (a slow controller under a frozen clock).
+    api_refusals_left: int = 0
+    #: The kubelet fails after a restart (the rejected `pids` cgroup): the node stays NotReady.
+    kubelet_failed: bool = False
+    #: Cordoned (`kubectl cordon`/`drain`): no new pods are scheduled here.
+    unschedulable: bool = False
     images: list[dict] = field(default_factory=list)
     containers: list[dict] = field(default_factory=list)
     #: Files written onto the host (by write_file_atomic, backup --save-path, restore): path -> bytes.
@@ -162,7 +170,8 @@ def build_nodes(rng: random.Random, now: datetime, controllers: int, workers: in
                         version=CURRENT_VERSION, pid=_pid(rng),
                         boot_time=started - timedelta(seconds=rng.randint(40, 400)), started_at=started,
                         memory_bytes=rng.choice([4, 8]) << 30, containerd_version="v1.7.27",
-                        ipvs_modules=not (i == 2 and controllers > 1))
+                        ipvs_modules=not (i == 2 and controllers > 1),
+                        api_delay_seconds=4.0 if (i == 2 and controllers > 1) else 0.0)
         nodes.append(node)
     old = 3 if workers >= 3 else 0
     failing = 4 if workers >= 4 else 0

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from backends.k0s import parsers
+from backends.k0s.drain import drain_args, uncordon_args
 from backends.errors import (
     AuthFailed,
     BackendError,
@@ -251,6 +252,21 @@ class K0sHost:
         nodes = self._parse("k0s kubectl get nodes", parsers.parse_kube_nodes, result.stdout_text)
         self.last_kube_nodes = nodes
         return nodes
+
+    async def drain(self, node: str, *, timeout: float | None = 360.0) -> CommandResult:
+        """`k0s kubectl drain` of kube node ``node`` (cordon + evict, k0sctl's flags), run here
+        (a controller). Raises CommandFailed when kubectl does."""
+        return await self._kubectl(drain_args(node), timeout=timeout)
+
+    async def uncordon(self, node: str, *, timeout: float | None = 60.0) -> CommandResult:
+        """`k0s kubectl uncordon` of kube node ``node``, run here (a controller)."""
+        return await self._kubectl(uncordon_args(node), timeout=timeout)
+
+    async def _kubectl(self, args: list[str], *, timeout: float | None) -> CommandResult:
+        if not self.spec.is_controller:
+            raise BackendError(self.name, "kubectl runs on controllers only")
+        return self._require_ok(await self.run_k0s("kubectl", *self._data_dir_args(), *args,
+                                                   timeout=timeout))
 
     async def read_config(self) -> str:
         """The text of the host's k0s.yaml (FileNotFoundError when there is none)."""

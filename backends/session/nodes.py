@@ -1,9 +1,10 @@
 """Nodes: every host's latest snapshot (k0s state, readiness, uptime), details, component
-versions, and start / stop / restart through the mutation gate."""
+versions and upgrade drift. Start / stop / restart are :mod:`backends.session.clusterops`'s
+(quorum-checked, through the mutation gate)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,9 +15,8 @@ from backends.k0s.host import NodeSnapshot, ServiceState
 from backends.k0s.readiness import Readiness, node_for, node_index, readiness_of
 from backends.k0s.versions import ComponentVersions, gather_fleet_versions, gather_versions, mismatches
 from backends.models import EtcdMember, K0sStatus, KubeNode
-from backends.session.core import HostResult, SessionCore
+from backends.session.core import SessionCore
 
-SERVICE_OPERATIONS = ("start", "stop", "restart")
 
 
 @dataclass
@@ -220,20 +220,3 @@ class NodesService:
     def version_mismatches(self) -> dict[str, set[str]]:
         """component -> hosts differing from the fleet majority (over :meth:`fleet_versions`)."""
         return mismatches(self.fleet_versions())
-
-    # ------------------------------------------------------------------ service control
-
-    async def service(self, operation: str, names: Sequence[str]) -> list[HostResult]:
-        """start / stop / restart k0s on ``names`` (gated, audited); per-host results. Takes
-        fresh snapshots of those hosts afterwards."""
-        if operation not in SERVICE_OPERATIONS:
-            raise ValueError(f"unknown service operation {operation!r}")
-        names = list(names)
-        async with self.core.mutation(operation, names) as m:
-            results = m.results(await self.core.on_hosts(names, lambda h: getattr(h, operation)()))
-        for r in results:
-            try:
-                await self.refresh_one(r.host)
-            except BackendError:
-                pass  # the row shows it on the next refresh
-        return results

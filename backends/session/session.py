@@ -11,6 +11,7 @@ view data behind methods:
 - ``session.config`` — k0s.yaml reads, kube-proxy changes
 - ``session.backups`` — the backup catalog, backup/verify/delete/retention/restore
 - ``session.hostkeys`` — SSH host-key review and trust
+- ``session.cluster`` — quorum-checked stop/restart, drain/uncordon, rolling restart
 
 No Textual here: the app calls these coroutines from its workers.
 """
@@ -25,6 +26,7 @@ from backends.k0s.host import K0sHost
 from backends.session.audit import AuditLog
 from backends.session.backups import BackupsService
 from backends.session.certs import CertsService
+from backends.session.clusterops import ClusterOpsService
 from backends.session.config import ConfigService
 from backends.session.core import Clock, SessionCore, utcnow
 from backends.session.hostkeys import HostKeysService
@@ -49,6 +51,7 @@ class ClusterSession(SessionCore):
         self.config = ConfigService(self, self.sysinfo)
         self.backups = BackupsService(self, catalog if catalog is not None else BackupCatalog())
         self.hostkeys = HostKeysService(self)
+        self.cluster = ClusterOpsService(self, self.nodes)
 
     @classmethod
     def open(

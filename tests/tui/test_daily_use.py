@@ -351,7 +351,10 @@ async def test_restore_target_switch_renames_and_rechecks(xdg):
         await settle(app, pilot)
         hint = str(screen.query_one("#hint", Static).content)
         checks = str(screen.query_one("#checks", Static).content)
-        assert second in checks and first not in checks  # re-run for the new target
+        # re-run for the new target: k0s must be stopped on it, and the first is now one of the others
+        stopped = next(line for line in checks.splitlines() if "k0s stopped:" in line and "other" not in line)
+        assert second in stopped and first not in stopped
+        assert first in next(line for line in checks.splitlines() if "other controllers" in line)
         assert first not in hint and first not in screen.query_one("#typed", Input).placeholder
         assert screen.query_one("#typed", Input).value == ""  # the old name no longer confirms
         assert second in screen.query_one("#typed", Input).placeholder

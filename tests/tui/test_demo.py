@@ -277,8 +277,11 @@ async def test_restore_refused_while_running_then_done_after_stop(xdg):
         op = app.backups_pane.restore(entry, target)
         await settle(app, pilot)
         assert op.state == "failed" and "stop it first" in op.errors[target]
-        # Stop k0s on the target, then restore through the screen.
-        app.nodes_pane.service("stop", [target])
+        # Stop k0s on every controller (k0s restores one; the others rejoin): a quorum override.
+        from tui.panes.cluster_actions import run_service
+        from tui.screens.service_confirm import ServiceChoice
+
+        run_service(app.nodes_pane, "stop", app.session.controllers(), ServiceChoice(drain=False, force=True))
         await settle(app, pilot)
         await pilot.press("o")
         await settle(app, pilot)

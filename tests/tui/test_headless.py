@@ -27,7 +27,7 @@ from backends.demo import DemoCluster, demo_inventory, make_demo_transport
 from backends.k0s.host import K0sHost
 from backends.transport.ssh.transport import SSHTransport
 from tests.fixtures.sshd import SshdFactory, SshServer, free_port
-from tui.headless import EXIT_HOST_FAILED, EXIT_OK, EXIT_USAGE, render_table, run_headless
+from tui.headless import EXIT_CHECK, EXIT_HOST_FAILED, EXIT_OK, EXIT_USAGE, render_table, run_headless
 from tests.files import ROOT
 
 STANDIN = ROOT / "bench" / "standin" / "k0s"
@@ -189,7 +189,7 @@ def demo_hosts() -> list[K0sHost]:
 
 async def test_demo_status_json_reports_the_stopped_node() -> None:
     code, text = await headless("status", demo_hosts())
-    assert code == EXIT_HOST_FAILED
+    assert code == EXIT_CHECK  # a stopped node is a failed check, not an unreachable host
     records = {r["host"]: r for r in json.loads(text)}
     assert len(records) == 8
     stopped = records.pop("worker-5")
@@ -202,7 +202,7 @@ async def test_demo_status_json_reports_the_stopped_node() -> None:
 
 async def test_demo_sysinfo_and_certs_all_answer() -> None:
     code, text = await headless("sysinfo", demo_hosts(), as_json=False)
-    assert code == EXIT_OK
+    assert code == EXIT_CHECK  # worker-4's rejected probe
     rows = {ln.split()[0]: ln.split()[1] for ln in text.splitlines()[1:]}
     assert rows["worker-4"] == "rejected" and rows["controller-1"] == "pass"
     code, text = await headless("certs", demo_hosts()[:1])
@@ -235,7 +235,7 @@ def isolated_env(tmp_path: Path) -> dict[str, str]:
 def test_console_script_demo_status_json(tmp_path: Path) -> None:
     proc = subprocess.run([str(CONSOLE_SCRIPT), "status", "--json", "--demo"],
                           capture_output=True, text=True, timeout=60, env=isolated_env(tmp_path))
-    assert proc.returncode == 1, proc.stderr
+    assert proc.returncode == 3, proc.stderr  # worker-5 is stopped: a failed check
     records = json.loads(proc.stdout)
     assert [r["host"] for r in records if not r["ok"]] == ["worker-5"]
     assert len(records) == 8

@@ -53,7 +53,7 @@ async def test_key_bound_twice_is_a_visible_warning(tmp_path):
 
 
 async def test_a_clean_keymap_warns_nothing(tmp_path):
-    app = make_app(tmp_path, '[keymap]\n"nodes.stop" = "K"\n"app.activity" = "A,f2"\n')
+    app = make_app(tmp_path, '[keymap]\n"nodes.stop" = "K"\n"app.activity" = "f2,f3"\n')
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         assert await warnings_shown(app, pilot) == []
 

@@ -38,11 +38,14 @@ class BackupsPane(Pane):
         Binding("n", "retention", "Keep newest N", id="backups.retention"),
         Binding("o", "restore", "Restore", id="backups.restore"),
         Binding("enter", "details", "Details", id="backups.details"),
+        Binding("A", "toggle_clusters", "All clusters", id="backups.all"),
     ]
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.entries: dict[str, BackupEntry] = {}
+        #: Show every cluster's archives (default: this cluster's only).
+        self.all_clusters = False
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="pane-status", id="backups-status", markup=False)
@@ -57,7 +60,7 @@ class BackupsPane(Pane):
     def reload(self) -> None:
         """Re-read the catalog (a directory listing: cheap) and update rows by file name."""
         try:
-            entries = self.session.backups.list()
+            entries = self.session.backups.list(all_clusters=self.all_clusters)
         except OSError as exc:
             self.query_one("#backups-status", Static).update(status_text(self.app, str(exc), "error"))
             return
@@ -75,7 +78,8 @@ class BackupsPane(Pane):
                 "version": e.k0s_version or "-",
             }, {"created": e.created.timestamp(), "size": e.size})
         table.retain(self.entries)
-        t = Text(f"catalog: {self.session.backups.directory}   {len(entries)} archive(s)", end="")
+        scope = "all clusters" if self.all_clusters else f"cluster {self.session.backups.cluster}"
+        t = Text(f"catalog: {self.session.backups.directory}   {len(entries)} archive(s) of {scope}", end="")
         self.query_one("#backups-status", Static).update(t)
 
     def selected(self) -> list[BackupEntry]:
@@ -90,6 +94,11 @@ class BackupsPane(Pane):
         self.announce("backups")
 
     # ------------------------------------------------------------------ actions
+
+    def action_toggle_clusters(self) -> None:
+        """This cluster's archives only, or every cluster's in the catalog."""
+        self.all_clusters = not self.all_clusters
+        self.reload()
 
     def action_backup_now(self) -> None:
         self.backup_now()
@@ -197,7 +206,9 @@ class BackupsPane(Pane):
             def progress(p: BackupProgress) -> None:
                 self.console.progress(op, target, p.done, p.total, p.phase)
             out = await self.session.backups.restore(entry, target, progress)
-            self.app.push_screen(TextScreen(f"Restored {entry.file} on {target}", out))
+            steps = "\n".join(f"{i}. {step}" for i, step in enumerate(self.session.backups.next_steps(target), 1))
+            self.app.push_screen(TextScreen(f"Restored {entry.file} on {target}",
+                                            Text(f"{out}\n\nNext steps:\n{steps}")))
             try:
                 await self.session.nodes.refresh_one(target)
             except BackendError:

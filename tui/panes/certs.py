@@ -15,11 +15,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from backends.k0s.certs import CertInfo, sorted_by_expiry
+from backends.k0s.certs import WARNING_DAYS, CertInfo, sorted_by_expiry
 from backends.errors import BackendError
 from tui.console import WorkerKey
+from tui.panes import cluster_actions
 from tui.panes.base import Pane
-from tui.screens.modals import ConfirmScreen, TextScreen
+from tui.screens.modals import TextScreen
 from widgets.safe import safe_str
 from widgets.style import status_text
 from widgets.table import Col, ResourceTable
@@ -228,35 +229,38 @@ class CertsPane(Pane):
         for host in self.target_hosts() or self.session.controllers():
             self.scan(host, force=True)
 
+    def renew_targets(self) -> list[str]:
+        """Hosts of the marked rows; else the controllers with a leaf expiring within the
+        warning window; else the host under the cursor."""
+        table = self.primary_table()
+        if table.marked:
+            return self.target_hosts()
+        now = self.console.now()
+        expiring = [h for h in self.session.controllers()
+                    if any(c.renewed_by_restart and (d := c.days_left_at(now)) is not None and d < WARNING_DAYS
+                           for c in self.session.certs.of(h))]
+        return expiring or self.target_hosts()
+
     def action_renew(self) -> None:
-        """Confirm (naming the hosts), then restart k0s on each in turn and re-scan."""
-        hosts = self.target_hosts()
+        """Confirm (naming the hosts), then roll over them: one restart at a time, each gated
+        (quorum, kube-api, etcd member) before the next, each re-scanned after."""
+        hosts = self.renew_targets()
         if not hosts:
             return
-        detail = ("\nk0s re-issues every certificate except the CAs when it starts (valid one year).\n"
-                  "Hosts restart one after the other; their workloads keep running, the API on\n"
-                  "each controller is briefly unavailable.")
+        cluster_actions.confirm_roll(
+            self, hosts, renew=True, on_done=self._renewed,
+            title=f"Restart k0s on {', '.join(hosts)} to renew its certificates?")
 
-        def go(ok: bool | None) -> None:
-            if ok:
-                self.renew(hosts)
-
-        self.app.push_screen(ConfirmScreen(f"Restart k0s on {', '.join(hosts)} to renew its certificates?",
-                                           hosts, detail=detail, confirm_label="Restart"), go)
+    def _renewed(self, hosts: list[str]) -> None:
+        for host in hosts:
+            self.show_host(host)
+        self.announce("certs", hosts)
 
     def renew(self, hosts: list[str]):
-        """Restart + re-scan ``hosts`` sequentially in one tracked operation (no confirmation)."""
-        async def job(op) -> str:
-            lines = []
-            for host in hosts:
-                certs = await self.session.certs.renew(host)
-                self.show_host(host)
-                self.announce("nodes", [host])
-                expiry = self.session.certs.expiry_of(host)
-                lines.append(f"{host}: {len(certs)} files, nearest expiry "
-                             f"{expiry.strftime('%Y-%m-%d') if expiry else '-'}")
-            return "; ".join(lines)
-        return self.console.start_operation("renew certificates", hosts, job)
+        """Roll over ``hosts`` renewing their certificates (no confirmation)."""
+        return cluster_actions.run_roll(self, self.session.cluster.roll_order(hosts),
+                                        cluster_actions.ServiceChoice(drain=True, force=False),
+                                        renew=True, on_done=self._renewed)
 
     def action_details(self) -> None:
         c = self.selected_cert()

@@ -266,7 +266,8 @@ class ConfigPane(Pane):
     def restart(self, host: str):
         """Restart k0s on ``host`` (the user confirmed) so it reads the new k0s.yaml."""
         async def job(op) -> list[HostResult]:
-            results = await self.session.nodes.service("restart", [host])
+            # Quorum-checked: refused (the error says why) when this restart would break etcd quorum.
+            results = await self.session.cluster.service("restart", [host])
             self.announce("nodes", [host])
             return results
         return self.console.start_operation("restart k0s", [host], job, show=True)

@@ -1,4 +1,5 @@
-"""Nodes: every inventory host with k0s service state, readiness, uptime; start/stop/restart."""
+"""Nodes: every inventory host with k0s service state, readiness, uptime; start/stop/restart
+(quorum-checked, see :mod:`tui.panes.cluster_actions`) and the rolling restart."""
 
 from __future__ import annotations
 
@@ -11,10 +12,9 @@ from textual.widgets import Static
 
 from backends.k0s.drift import SOURCE_LABELS
 from backends.k0s.host import NodeSnapshot, ServiceState
-from backends.session.core import HostResult
 from tui.console import WorkerKey
+from tui.panes import cluster_actions
 from tui.panes.base import Pane
-from tui.screens.modals import ConfirmScreen, TextScreen
 from tui.screens.node_details import NodeDetailsScreen
 from widgets.activity import Operation
 from widgets.fmt import human_duration
@@ -60,13 +60,14 @@ class NodesPane(Pane):
     title = "Nodes"
     aliases = ("node", "no", "hosts")
     VERBS = ("plans", "autopilot")
-    MUTATING = frozenset({"start", "stop", "restart", "shell"})
+    MUTATING = frozenset({"start", "stop", "restart", "rolling_restart", "shell"})
     ERROR_KINDS = frozenset({"nodes"})
     MESSAGE_COLUMN = "message"
     BINDINGS = [
         Binding("u", "start", "Start", id="nodes.start"),
         Binding("x", "stop", "Stop", id="nodes.stop"),
         Binding("r", "restart", "Restart", id="nodes.restart"),
+        Binding("R", "rolling_restart", "Rolling restart", id="nodes.roll"),
         Binding("enter", "details", "Details", id="nodes.details"),
         Binding("v", "toggle_versions", "Versions", id="nodes.versions"),
         # Not in the footer: rows with an unknown/changed key say "press t" themselves.
@@ -324,28 +325,18 @@ class NodesPane(Pane):
         self._service("restart")
 
     def confirm_service(self, operation: str, hosts: list[str]) -> None:
-        """Ask (naming every host), then start/stop/restart k0s on them."""
-        def go(ok: bool | None) -> None:
-            if ok:
-                self.service(operation, hosts)
-
-        self.app.push_screen(ConfirmScreen(f"{operation.capitalize()} k0s on {len(hosts)} host(s)?", hosts,
-                                           confirm_label=operation.capitalize()), go)
+        """Ask (naming every host, with what etcd/the API/the workers keep), then act."""
+        cluster_actions.confirm_service(self, operation, hosts)
 
     def service(self, operation: str, hosts: list[str]) -> Operation:
         """Run the service operation (no confirmation: callers ask first)."""
-        async def job(op: Operation) -> list[HostResult]:
-            results = await self.session.nodes.service(operation, hosts)
-            self.announce("nodes", [r.host for r in results])
-            failed = [r for r in results if not r.ok]
-            if failed:
-                body = Text()
-                for r in failed:
-                    body.append(f"── {r.host} ──\n", style="bold")
-                    body.append(r.error + "\n\n")
-                self.app.push_screen(TextScreen(f"{operation} failed on {', '.join(r.host for r in failed)}", body))
-            return results
-        return self.console.start_operation(f"{operation} k0s", hosts, job, show=True)
+        return cluster_actions.run_service(self, operation, hosts)
+
+    def action_rolling_restart(self) -> None:
+        """Restart the marked hosts (else all) one at a time, controllers first, gated."""
+        table = self.primary_table()
+        hosts = [k for k in table.target_keys() if k in table.marked] or self.session.host_names
+        cluster_actions.confirm_roll(self, hosts)
 
     # ------------------------------------------------------------------ details, host keys
 

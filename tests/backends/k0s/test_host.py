@@ -248,7 +248,7 @@ async def test_demo_readonly_session_leaves_cluster_untouched(tmp_path: Path) ->
                              audit=AuditLog(tmp_path / "audit.log"), catalog=BackupCatalog(tmp_path / "b"))
     state = cluster.to_json()
     ref = "docker.io/library/redis:7"
-    for op in (session.nodes.service("stop", ["worker-1"]), session.nodes.service("restart", ["worker-1"]),
+    for op in (session.cluster.service("stop", ["worker-1"]), session.cluster.service("restart", ["worker-1"]),
                session.images.pull(["worker-1"], ref), session.images.label("worker-1", ref, {"a": "b"}),
                session.images.remove(["worker-1"], ref), session.backups.backup_now()):
         with pytest.raises(ReadOnlyRefused):

@@ -114,9 +114,9 @@ async def test_gate_records_refusal_success_and_cancellation(tmp_path: Path) -> 
         return ClusterSession(inv, hosts, readonly=readonly, audit=log, catalog=BackupCatalog(tmp_path / "b"))
 
     with pytest.raises(ReadOnlyRefused):
-        await session(True).nodes.service("stop", [spec.name])
+        await session(True).cluster.service("stop", [spec.name])
     assert cluster.node(spec.demo).running
-    [result] = await session(False).nodes.service("stop", [spec.name])
+    [result] = await session(False).cluster.service("stop", [spec.name])
     assert result.ok
     with pytest.raises(asyncio.CancelledError):
         async with session(False).mutation("pull", [spec.name], {"image": "n/a"}):
