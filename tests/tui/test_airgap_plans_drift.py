@@ -49,7 +49,7 @@ async def test_airgap_screen_lists_what_each_node_lacks(xdg):
         assert table.cell_text("worker-1", "state") == "ok" and table.cell_text("worker-1", "present") == "7"
         assert table.cell_text("controller-1", "state") == "skipped"
         assert "runs v1.31.9+k0s.0" in table.cell_text("worker-3", "lacks")
-        status = str(screen.query_one("#airgap-status", Static).content)
+        status = str(screen.query_one("#report-status", Static).content)
         assert "7 images needed" in status and "2 of 8 hosts lack images" in status
         # enter: the selected host's full list
         table.select_key("worker-2")
@@ -63,7 +63,7 @@ async def test_airgap_screen_lists_what_each_node_lacks(xdg):
         await pilot.press("a")
         await screen.workers.wait_for_complete()
         await pilot.pause()
-        assert "11 images needed" in str(screen.query_one("#airgap-status", Static).content)
+        assert "11 images needed" in str(screen.query_one("#report-status", Static).content)
         assert int(table.cell_text("worker-1", "missing")) == 3  # the Calico images
         await pilot.press("escape")
         await pilot.pause()
@@ -86,7 +86,7 @@ async def test_plans_screen_shows_the_plan_in_progress(xdg):
         assert table.cell_text(keys["worker-3"], "state") == "SignalSent"
         assert table.cell_text(keys["controller-1"], "state") == "SignalCompleted"
         assert table.cell_text(keys["worker-1"], "version") == "v1.33.3+k0s.0"
-        status = str(screen.query_one("#plans-status", Static).content)
+        status = str(screen.query_one("#report-status", Static).content)
         assert "plan autopilot" in status and "SchedulableWait" in status and "5 of 8 nodes done" in status
 
 
@@ -99,7 +99,7 @@ async def test_plans_screen_without_autopilot(xdg):
         screen = app.screen
         await screen.workers.wait_for_complete()
         await pilot.pause()
-        assert "no autopilot" in str(screen.query_one("#plans-status", Static).content)
+        assert "no autopilot" in str(screen.query_one("#report-status", Static).content)
         assert screen.query_one(ResourceTable).row_count == 0
 
 
@@ -146,7 +146,7 @@ async def test_airgap_all_from_the_command_line_and_hostile_plan_text(xdg):
         assert isinstance(screen, AirgapScreen) and screen.all_images
         await screen.workers.wait_for_complete()
         await pilot.pause()
-        assert "list-images --all" in str(screen.query_one("#airgap-status", Static).content)
+        assert "list-images --all" in str(screen.query_one("#report-status", Static).content)
         await pilot.press("escape")
         await pilot.pause()
         # Text from the cluster is shown as text, never as markup.
@@ -165,4 +165,4 @@ async def test_airgap_all_from_the_command_line_and_hostile_plan_text(xdg):
         table = plans.query_one(ResourceTable)
         [key] = table.keys
         assert table.cell_text(key, "node") == "[b]n[/b]" and table.cell_text(key, "note") == "[i]why[/i]"
-        assert "plan [bold red]p[/] (id [link=x]i[/link])" in str(plans.query_one("#plans-status", Static).content)
+        assert "plan [bold red]p[/] (id [link=x]i[/link])" in str(plans.query_one("#report-status", Static).content)

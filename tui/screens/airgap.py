@@ -4,15 +4,12 @@ lacks, and how many it has. Read only; `r` compares again, `a` toggles `--all`."
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import Footer, Static
 
 from backends.session.airgap import AirgapReport, HostAirgap, airgap_report, version_note
-from backends.session.core import error_text
 from backends.session.session import ClusterSession
 from tui.screens.modals import TextScreen
+from tui.screens.report import ReportScreen
 from widgets.style import status_text
 from widgets.table import Col, ResourceTable
 
@@ -25,13 +22,12 @@ def _one_line(text: str, limit: int = 200) -> str:
     return line if len(line) <= limit else line[:limit] + "…"
 
 
-class AirgapScreen(Screen[None]):
+class AirgapScreen(ReportScreen):
     """The airgap diff of every host (enter: the full list of what the selected host lacks)."""
 
-    DEFAULT_CSS = """
-    AirgapScreen > .title { height: 1; text-style: bold; padding: 0 1; background: $panel; }
-    AirgapScreen > .pane-status { height: auto; max-height: 3; color: $text-muted; padding: 0 1; }
-    """
+    TITLE_TEXT = "Airgap: images the config needs that each node lacks"
+    LOADING_TEXT = "asking a controller for `k0s airgap list-images`…"
+    COLUMNS = COLUMNS
     BINDINGS = [
         Binding("escape", "close", "Back", id="airgap.back"),
         Binding("q", "close", "Back", show=False, id="airgap.back_q"),
@@ -41,49 +37,24 @@ class AirgapScreen(Screen[None]):
     ]
 
     def __init__(self, session: ClusterSession, *, all_images: bool = False) -> None:
-        super().__init__()
-        self.session = session
+        super().__init__(session)
         self.all_images = all_images
         self.report: AirgapReport | None = None
-        self.error = ""
-
-    def compose(self) -> ComposeResult:
-        yield Static(Text("Airgap: images the config needs that each node lacks"), classes="title")
-        yield Static(Text("asking a controller for `k0s airgap list-images`…"), id="airgap-status",
-                     classes="pane-status", markup=False)
-        yield ResourceTable(COLUMNS, id="airgap-table", markable=False)
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one(ResourceTable).focus()
-        self.action_reload()
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-    def action_reload(self) -> None:
-        self.run_worker(self._load(), group="airgap", exclusive=True, exit_on_error=False)
 
     def action_toggle_all(self) -> None:
         self.all_images = not self.all_images
         self.action_reload()
 
-    async def _load(self) -> None:
-        self._status(Text("comparing…"))
-        try:
-            report = await airgap_report(self.session, all_images=self.all_images)
-        except Exception as exc:  # noqa: BLE001 - shown on the screen, never fatal
-            self.report, self.error = None, error_text(exc)
-            self._status(status_text(self.app, _one_line(self.error), "error"))
-            return
-        self.show(report)
+    async def fetch(self) -> AirgapReport:
+        self.status(Text("comparing…"))
+        return await airgap_report(self.session, all_images=self.all_images)
 
-    def _status(self, text: Text) -> None:
-        self.query_one("#airgap-status", Static).update(text)
+    def failed(self) -> None:
+        self.report = None
 
     def show(self, report: AirgapReport) -> None:
         """Fill the table from ``report`` (one row per host)."""
-        self.report, self.error = report, ""
+        self.report = report
         table = self.query_one(ResourceTable)
         for h in report.hosts:
             table.upsert(h.host, self._row(report, h), {"present": h.present, "missing": len(h.missing)})
@@ -97,7 +68,7 @@ class AirgapScreen(Screen[None]):
                                       bold=True))
         else:
             t.append_text(status_text(self.app, "no host lacks an image", "success"))
-        self._status(t)
+        self.status(t)
 
     def _row(self, report: AirgapReport, h: HostAirgap) -> dict:
         app = self.app

@@ -7,15 +7,12 @@ says "no autopilot". `r` reads the plans again.
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import Footer, Static
 
 from backends.k0s.autopilot import PlansResult
 from backends.session.autopilot import autopilot_plans
-from backends.session.core import error_text
 from backends.session.session import ClusterSession
+from tui.screens.report import ReportScreen
 from widgets.style import status_text
 from widgets.table import Col, ResourceTable
 
@@ -39,13 +36,12 @@ def target_level(state: str) -> str:
     return TARGET_LEVELS.get(state, "warning")
 
 
-class PlansScreen(Screen[None]):
+class PlansScreen(ReportScreen):
     """Autopilot plans, one row per (plan, command, target node)."""
 
-    DEFAULT_CSS = """
-    PlansScreen > .title { height: 1; text-style: bold; padding: 0 1; background: $panel; }
-    PlansScreen > .pane-status { height: auto; max-height: 4; padding: 0 1; }
-    """
+    TITLE_TEXT = "Autopilot plans (read only)"
+    LOADING_TEXT = "asking a controller for `kubectl get plans`…"
+    COLUMNS = COLUMNS
     BINDINGS = [
         Binding("escape", "close", "Back", id="plans.back"),
         Binding("q", "close", "Back", show=False, id="plans.back_q"),
@@ -53,49 +49,24 @@ class PlansScreen(Screen[None]):
     ]
 
     def __init__(self, session: ClusterSession) -> None:
-        super().__init__()
-        self.session = session
+        super().__init__(session)
         self.result: PlansResult | None = None
-        self.error = ""
 
-    def compose(self) -> ComposeResult:
-        yield Static(Text("Autopilot plans (read only)"), classes="title")
-        yield Static(Text("asking a controller for `kubectl get plans`…"), id="plans-status",
-                     classes="pane-status", markup=False)
-        yield ResourceTable(COLUMNS, id="plans-table", markable=False)
-        yield Footer()
+    async def fetch(self) -> PlansResult:
+        return await autopilot_plans(self.session)
 
-    def on_mount(self) -> None:
-        self.query_one(ResourceTable).focus()
-        self.action_reload()
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-    def action_reload(self) -> None:
-        self.run_worker(self._load(), group="plans", exclusive=True, exit_on_error=False)
-
-    async def _load(self) -> None:
-        try:
-            result = await autopilot_plans(self.session)
-        except Exception as exc:  # noqa: BLE001 - shown on the screen, never fatal
-            self.result, self.error = None, error_text(exc)
-            self._status(status_text(self.app, self.error.splitlines()[0][:200], "error"))
-            return
-        self.show(result)
-
-    def _status(self, text: Text) -> None:
-        self.query_one("#plans-status", Static).update(text)
+    def failed(self) -> None:
+        self.result = None
 
     def show(self, result: PlansResult) -> None:
         """Fill the summary and the table from ``result``."""
-        self.result, self.error = result, ""
+        self.result = result
         app = self.app
         table = self.query_one(ResourceTable)
         keys: list[str] = []
         if not result.available:
             table.retain([])
-            self._status(status_text(app, f"no autopilot: the cluster has no Plan resource "
+            self.status(status_text(app, f"no autopilot: the cluster has no Plan resource "
                                           f"(autopilot.k0sproject.io), asked on {result.host}", "muted"))
             return
         summary = Text(end="")
@@ -122,4 +93,4 @@ class PlansScreen(Screen[None]):
                         "note": Text((t.description or "").splitlines()[0] if t.description else "", end=""),
                     })
         table.retain(keys)
-        self._status(summary)
+        self.status(summary)
