@@ -140,13 +140,6 @@ class ResourceTable(ScrollView, can_focus=True):
 
     cursor_row: reactive[int] = reactive(0, always_update=False, repaint=False)
 
-    class MarksChanged(Message):
-        """The set of marked rows changed."""
-
-        def __init__(self, table: "ResourceTable") -> None:
-            super().__init__()
-            self.table = table
-
     class RowHighlighted(Message):
         """The cursor moved onto another row."""
 
@@ -501,14 +494,12 @@ class ResourceTable(ScrollView, can_focus=True):
             return
         self.model.toggle_mark(key)
         self._strips.clear()
-        self.post_message(self.MarksChanged(self))
         self.move_cursor(row=self.cursor_row + 1)
         self.refresh()
 
     def clear_marks(self) -> None:
         self.model.clear_marks()
         self._strips.clear()
-        self.post_message(self.MarksChanged(self))
         self.refresh()
 
     def _data_height(self) -> int:
