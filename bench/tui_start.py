@@ -124,13 +124,13 @@ class GcPauses:
 async def bench_fetch_parse(nodes: int) -> dict[str, float]:
     """The same refreshes without any UI: the demo answering plus parsing (second of two runs,
     as the UI part's timed refreshes are)."""
-    from backends.demo import DemoCluster, demo_inventory
+    from backends.demo import DemoCluster, demo_inventory, demo_transports
     from backends.session.session import ClusterSession
     from tui.screenshots import FROZEN
 
     with tempfile.TemporaryDirectory() as tmp:
         demo = DemoCluster(clock=lambda: FROZEN, **big_demo_kwargs(nodes, 0))
-        session = ClusterSession.open(demo_inventory(demo), demo=demo, backup_dir=Path(tmp) / "b",
+        session = ClusterSession.open(demo_inventory(demo), simulated=demo_transports(demo), backup_dir=Path(tmp) / "b",
                                       audit_path=Path(tmp) / "audit.log", clock=lambda: FROZEN)
         result: dict[str, float] = {}
         try:
@@ -138,9 +138,9 @@ async def bench_fetch_parse(nodes: int) -> dict[str, float]:
                 for _ in range(2):
                     t = time.perf_counter()
                     if label == "nodes":
-                        await session.refresh_nodes()
+                        await session.nodes.refresh()
                     else:
-                        async for _host, _images in session.stream_images(session.host_names):
+                        async for _host, _images in session.images.stream(session.host_names):
                             pass
                     result[f"{label}_fetch_parse_s"] = round(time.perf_counter() - t, 2)
         finally:
