@@ -403,6 +403,11 @@ class ResourceTable(ScrollView, can_focus=True):
         self._scroll_to_cursor()
         self._refresh_window()
 
+    def keys_on_screen(self) -> list[str]:
+        """Keys of the rows drawn now, top to bottom."""
+        top = int(self.scroll_offset.y)
+        return list(self._shown[top:top + self._data_height()])
+
     def _window(self) -> tuple[int, list[tuple[str, int] | None]]:
         """The rows on screen now: (first view index, [(key, version) per line])."""
         top = int(self.scroll_offset.y)

@@ -10,6 +10,7 @@ read-only mode and audits them.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import re
 from collections.abc import Callable
@@ -336,7 +337,9 @@ class K0sHost:
         elif isinstance(uptime, BaseException):
             snap.extra["uptime_error"] = _message(uptime)
         if isinstance(status, K0sStatus):
-            snap.state, snap.status = ServiceState.RUNNING, status
+            # The raw reply is for the details screen (which asks again): a fleet's snapshots
+            # never keep every host's raw output once it is parsed.
+            snap.state, snap.status = ServiceState.RUNNING, dataclasses.replace(status, raw="")
             snap.version = status.version or snap.version
         elif isinstance(status, K0sNotRunning):
             snap.state, snap.error = ServiceState.STOPPED, status.message

@@ -376,3 +376,25 @@ async def test_readonly_demo_hides_all_mutations(xdg):
         await settle(app, pilot)
         assert op.state == "refused"
         assert "READ-ONLY" in str(app.header_widget.content).upper()
+
+
+async def test_refresh_starts_with_marked_and_on_screen_hosts(xdg):
+    """A small terminal shows a few rows: the next refresh asks those (and the marked) first."""
+    app = make_app()
+    async with app.run_test(size=(100, 12)) as pilot:
+        await settle(app, pilot)
+        table = app.nodes_pane.primary_table()
+        shown = table.keys_on_screen()
+        assert 0 < len(shown) < len(app.session.host_names)
+        last = app.session.host_names[-1]
+        assert last not in shown
+        table.select_key(last)
+        await pilot.press("space")
+        await settle(app, pilot)
+        table.move_cursor(row=0)
+        await settle(app, pilot)
+        order = app.nodes_pane.refresh_order()
+        on_screen = table.keys_on_screen()
+        assert last not in on_screen  # scrolled back to the top
+        assert order[0] == last and order[1:1 + len(on_screen)] == on_screen
+        assert sorted(order) == sorted(app.session.host_names)

@@ -277,8 +277,15 @@ class NodesPane(Pane):
     # ------------------------------------------------------------------ refresh
 
     def refresh_data(self) -> None:
-        """Snapshot every idle host; rows fill in as hosts answer."""
-        self.console.spawn(WorkerKey("nodes"), self._refresh())
+        """Snapshot every idle host; rows fill in as hosts answer, those on screen and the
+        marked ones first (the fleet runner starts hosts in the order given)."""
+        self.console.spawn(WorkerKey("nodes"), self._refresh(self.refresh_order()))
+
+    def refresh_order(self) -> list[str]:
+        """Every host, the marked and on-screen rows first, then the rest in inventory order."""
+        table = self.primary_table()
+        first = [*(k for k in table.keys if k in table.marked), *table.keys_on_screen()]
+        return list(dict.fromkeys([*first, *self.session.host_names]))
 
     def refresh_hosts(self, hosts: list[str]) -> None:
         """Snapshot ``hosts`` now (after a change on them)."""

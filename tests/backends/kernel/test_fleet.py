@@ -75,6 +75,20 @@ async def test_limit_bounds_concurrency():
     assert peak == 3 and all(o.ok for o in out)
 
 
+async def test_limited_stream_starts_hosts_in_the_order_given():
+    """What refresh priority relies on: with a limit, hosts get their turn in the given order."""
+    started: list[str] = []
+
+    async def note(h: Host) -> str:
+        started.append(h.name)
+        await asyncio.sleep(0)
+        return h.name
+
+    order = ["w-9", "w-3", "w-1", "w-7", "w-2"]
+    got = [o.host async for o in stream_fleet([Host(n) for n in order], note, timeout=5, limit=2)]
+    assert started == order and sorted(got) == sorted(order)
+
+
 async def test_caller_cancellation_propagates():
     started = asyncio.Event()
 
