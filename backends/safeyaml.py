@@ -23,6 +23,7 @@ their own error type.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import yaml
@@ -138,6 +139,26 @@ def load_file_yaml(text: str, *, max_nodes: int = FILE_MAX_NODES,
     return list(yaml.load_all(text, Loader=StrictLoader))
 
 
+_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]++")
+_EMPTY_PAIR = re.compile(r"\{\}|\[\]")
+
+
+def json_depth(text: str, limit: int) -> int:
+    """How deeply the arrays and objects of valid JSON ``text`` nest, counted up to ``limit + 1``.
+
+    Works on the text with C-speed regex passes instead of visiting every decoded value (a
+    2,000-node `kubectl get nodes` holds about a million): strings are dropped, then only the
+    brackets are kept and the innermost empty pairs removed once per level.
+    """
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    depth = 0
+    while brackets and depth <= limit:
+        brackets = _EMPTY_PAIR.sub("", brackets)
+        depth += 1
+    return depth
+
+
 def load_json(text: str | bytes, *, max_depth: int = JSON_MAX_DEPTH) -> Any:
     """``json.loads`` whose deep nesting is a ``ValueError`` (never ``RecursionError``) and
     whose non-finite numbers (``1e400``, ``NaN``) are refused.
@@ -158,13 +179,6 @@ def load_json(text: str | bytes, *, max_depth: int = JSON_MAX_DEPTH) -> Any:
         data = json.loads(text, parse_constant=no_constant, parse_float=finite)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
-    todo: list[tuple[Any, int]] = [(data, 0)]
-    while todo:
-        obj, depth = todo.pop()
-        if depth > max_depth:
-            raise ValueError(f"JSON nested deeper than {max_depth} levels")
-        if isinstance(obj, dict):
-            todo.extend((v, depth + 1) for v in obj.values())
-        elif isinstance(obj, list):
-            todo.extend((v, depth + 1) for v in obj)
+    if json_depth(text if isinstance(text, str) else text.decode("utf-8", "replace"), max_depth) > max_depth:
+        raise ValueError(f"JSON nested deeper than {max_depth} levels")
     return data

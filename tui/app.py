@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -23,6 +23,7 @@ from backends.session.core import HostResult, error_text, utcnow
 from backends.session.session import ClusterSession
 from tui.commands import K0sCommands
 from tui.console import REFRESH_KINDS, DataChanged, WorkerKey
+from tui.gcpolicy import GcPolicy
 from tui.keymap import KeymapError, app_chains, default_keymap_path, keymap_warnings, load_keymap
 from tui.panes import PANES, Pane, pane_for_word
 from tui.panes.backups import BackupsPane
@@ -49,6 +50,8 @@ _ACTIVE = (WorkerState.PENDING, WorkerState.RUNNING)
 PINNED_ACTIONS = ("help", "command_bar('/')")
 #: How many previously shown panes `esc`/`q` can go back through.
 PANE_HISTORY = 20
+#: Seconds between two looks of the garbage-collection policy (tui/gcpolicy.py).
+GC_TICK = 0.5
 
 
 class K0sTuiApp(App):
@@ -113,6 +116,8 @@ class K0sTuiApp(App):
         #: Panes shown before the current one (newest last), for esc / q: recorded when a key
         #: or `:` command switches panes (focus moves may switch tabs too; those are no steps).
         self.pane_history: list[str] = []
+        #: Full garbage collections only while idle (tui/gcpolicy.py: why).
+        self.gc_policy = GcPolicy()
 
     # ------------------------------------------------------------------ layout
 
@@ -147,6 +152,16 @@ class K0sTuiApp(App):
         if self.refresh_seconds > 0:
             self.set_interval(self.refresh_seconds, self.tick, name="refresh")
         self.call_after_refresh(self._focus_active_table)
+        self.call_after_refresh(self.gc_policy.start)
+        self.set_interval(GC_TICK, self._gc_tick, name="gc")
+
+    def _gc_tick(self) -> None:
+        self.gc_policy.tick(busy=any(w.is_running for w in self.workers))
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self.gc_policy.saw_input()
+        await super().on_event(event)
 
     def apply_user_keymap(self) -> None:
         """Load keymap.toml and apply it with App.set_keymap (errors are shown, never fatal)."""
@@ -528,4 +543,5 @@ class K0sTuiApp(App):
         self.push_screen(TextScreen(title, body))
 
     async def on_unmount(self) -> None:
+        self.gc_policy.stop()
         await self.session.close()

@@ -36,6 +36,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from backends.safetext import clean_line
+from widgets.directkeys import DirectBindings
 from widgets.style import level_style
 from widgets.tablemodel import Cell, CellValue, TableModel, row_matcher
 
@@ -94,7 +95,7 @@ def cell(value: Any, app: Any = None) -> Text:
     return Text(c, end="", no_wrap=True)
 
 
-class ResourceTable(ScrollView, can_focus=True):
+class ResourceTable(DirectBindings, ScrollView, can_focus=True):
     """A keyed, filterable, sortable, markable table (see module doc)."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {

@@ -146,7 +146,12 @@ class TableModel:
         self.sort_reverse = False
         self._view: list[str] | None = []
         self._pos: dict[str, int] | None = None
-        self._skeys: dict[str, tuple] = {}  # sort keys of the sort column, by row key
+        #: (sort key of the sort column, row key) by row key: ties go by row key.
+        self._skeys: dict[str, tuple] = {}
+        #: Shown rows with a sort value, ascending by _skeys (None: to be built), and the keys
+        #: changed since: a refresh re-sorts only what changed (the rest is one sorted run).
+        self._order: list[str] | None = None
+        self._dirty: set[str] = set()
         self.widths: list[int] = [0] * len(self.columns)
         self._version = 0
         self.changes = 0  # grows whenever what a view shows may have changed
@@ -171,15 +176,17 @@ class TableModel:
                 self.widths[i] = w
         shown = self._match(row.text)
         col = self._index.get(self.sort_column) if self.sort_column else None
-        if col is not None:
-            self._skeys[key] = sort_key(svals[col])
+        if col is not None and (old is None or old.sort_values[col] != svals[col]):
+            self._skeys[key] = (sort_key(svals[col]), key)
+            self._dirty.add(key)
+            if shown:
+                self._view = None
         if shown != (key in self._shown):
             if shown:
                 self._shown[key] = None
             else:
                 del self._shown[key]
-            self._view = None
-        elif shown and col is not None and (old is None or old.sort_values[col] != svals[col]):
+            self._dirty.add(key)
             self._view = None
         return True
 
@@ -189,6 +196,7 @@ class TableModel:
             return
         self.marked.discard(key)
         self._skeys.pop(key, None)
+        self._dirty.add(key)
         self.changes += 1
         if self._shown.pop(key, 0) is None:
             self._view = None
@@ -243,6 +251,7 @@ class TableModel:
 
     def _reindex(self) -> None:
         self._skeys.clear()
+        self._order = None
         self._view = None
         self.changes += 1
         self._shown = {k: None for k, r in self.rows.items() if self._match(r.text)}
@@ -261,6 +270,7 @@ class TableModel:
             raise KeyError(column)
         if column != self.sort_column:
             self._skeys.clear()
+            self._order = None
         self.sort_column, self.sort_reverse = column, reverse
         self._view = None
         self.changes += 1
@@ -268,23 +278,32 @@ class TableModel:
     def view(self) -> list[str]:
         """Keys of the rows shown, top to bottom (recomputed only after a change)."""
         if self._view is None:
-            keys = list(self._shown)
             col = self._index.get(self.sort_column) if self.sort_column else None
-            if col is not None:
-                sk = self._skeys
-                rows = self.rows
-                for k in keys:
-                    if k not in sk:
-                        sk[k] = sort_key(rows[k].sort_values[col])
-                # Ties go by row key, in either direction: rows equal in the sort column (hosts
-                # answering in any order) always land in the same order.
-                present = sorted(k for k in keys if sk[k])
-                missing = [k for k in keys if not sk[k]]
-                present.sort(key=sk.__getitem__, reverse=self.sort_reverse)
-                keys = present + missing
-            self._view = keys
+            self._view = list(self._shown) if col is None else self._sorted_view(col)
             self._pos = None
         return self._view
+
+    def _sorted_view(self, col: int) -> list[str]:
+        """Rows with a sort value by (value, row key), reversed when asked (ties still by row
+        key), then the rows without one (``-``) in insertion order."""
+        sk, rows, shown = self._skeys, self.rows, self._shown
+        for k in shown:
+            if k not in sk:
+                sk[k] = (sort_key(rows[k].sort_values[col]), k)
+        order, dirty = self._order, self._dirty
+        if order is None or len(dirty) * 4 > len(order):
+            order = sorted((k for k in shown if sk[k][0]), key=sk.__getitem__)
+        elif dirty:
+            # What did not change is still one sorted run: Timsort merges the changed rows
+            # into it in about linear time instead of sorting everything again.
+            order = [k for k in order if k not in dirty]
+            order += [k for k in dirty if k in shown and sk[k][0]]
+            order.sort(key=sk.__getitem__)
+        self._order, self._dirty = order, set()
+        missing = [k for k in shown if not sk[k][0]]
+        if self.sort_reverse:  # a stable descending sort: equal values keep ascending row keys
+            return sorted(order, key=lambda k: sk[k][0], reverse=True) + missing
+        return order + missing
 
     def position(self, key: str) -> int | None:
         """Index of row ``key`` in :meth:`view` (None when not shown)."""

@@ -7,6 +7,7 @@ import posixpath
 import random
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from backends.demo.cluster import DemoCluster
@@ -25,6 +26,14 @@ from backends.transport.base import (
 )
 
 _CHUNK = 64 * 1024
+_EXECUTOR: list[ThreadPoolExecutor] = []
+
+
+def _demo_hosts() -> ThreadPoolExecutor:
+    """The one thread every demo host's commands are answered on (made on first use)."""
+    if not _EXECUTOR:
+        _EXECUTOR.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-hosts"))
+    return _EXECUTOR[0]
 
 
 class DemoTransport(Transport):
@@ -64,6 +73,13 @@ class DemoTransport(Transport):
             raise BackendError(self.host, "empty command")
         return answer(self.cluster, self.node_name, [str(a) for a in argv], stdin)
 
+    async def _answer_remotely(self, argv: Sequence[str], stdin: bytes | None) -> Reply:
+        """The reply, worked out on the demo's own thread: a real host does its work elsewhere,
+        so a 2,000-node demo printing `kubectl get nodes` (a second of JSON encoding) must not
+        hold the console's event loop either. One thread: the demo's state sees one command at
+        a time; state changes still happen on the loop (``reply.commit``)."""
+        return await asyncio.get_running_loop().run_in_executor(_demo_hosts(), self._answer, argv, stdin)
+
     async def _deliver(self, reply: Reply, on_bytes: Callable[[bytes], None] | None, deadline: float | None,
                        argv: Sequence[str]) -> None:
         """Play the reply's timed chunks (honouring the deadline), then apply its state change."""
@@ -84,7 +100,7 @@ class DemoTransport(Transport):
         start = time.monotonic()
         deadline = start + timeout if timeout is not None else None
         await self._pause()
-        reply = self._answer(argv, input)
+        reply = await self._answer_remotely(argv, input)
         await self._deliver(reply, None, deadline, argv)
         return CommandResult(host=self.host, argv=tuple(argv), exit_status=reply.exit_status,
                              stdout=reply.all_stdout, stderr=reply.stderr, duration=time.monotonic() - start)
@@ -96,7 +112,7 @@ class DemoTransport(Transport):
         start = time.monotonic()
         deadline = start + timeout if timeout is not None else None
         await self._pause()
-        reply = self._answer(argv, None)
+        reply = await self._answer_remotely(argv, None)
         pending = [""]
 
         def feed(data: bytes) -> None:
@@ -124,7 +140,7 @@ class DemoTransport(Transport):
         self._check_open()
         start = time.monotonic()
         await self._pause()
-        reply = self._answer(argv, None)
+        reply = await self._answer_remotely(argv, None)
         lines = LineBatcher(on_lines)
         if reply.stdout:
             lines.feed(reply.stdout)
@@ -143,7 +159,7 @@ class DemoTransport(Transport):
         self._check_open()
         start = time.monotonic()
         await self._pause()
-        reply = self._answer(argv, None)
+        reply = await self._answer_remotely(argv, None)
         data = reply.all_stdout
         done = 0
         with open(dest, "wb") as fh:
@@ -175,7 +191,7 @@ class DemoTransport(Transport):
                     progress(done, total)
                 await asyncio.sleep(0)
         await self._pause()
-        reply = self._answer(argv, b"".join(parts))
+        reply = await self._answer_remotely(argv, b"".join(parts))
         await self._deliver(reply, None, None, argv)
         return StreamResult(host=self.host, argv=tuple(argv), exit_status=reply.exit_status,
                             bytes_transferred=done, stderr=reply.stderr, duration=time.monotonic() - start)

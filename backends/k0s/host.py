@@ -48,6 +48,8 @@ from backends.transport.base import CommandResult, ProgressCallback, StreamResul
 T = TypeVar("T")
 
 DEFAULT_DATA_DIR = "/var/lib/k0s"
+#: Output at least this long is parsed off the event loop (see K0sHost._parse_large).
+PARSE_IN_THREAD_CHARS = 256 * 1024
 
 # cobra's wording for a flag an older k0s does not know.
 _ALREADY_STOPPED = re.compile(r"already stopped|not running", re.IGNORECASE)
@@ -157,6 +159,14 @@ class K0sHost:
         except parsers.ParseError as exc:
             raise OutputParseError(self.name, f"could not read `{what}` output: {exc}") from exc
 
+    async def _parse_large(self, what: str, fn: Callable[[str], T], text: str) -> T:
+        """:meth:`_parse` for output that grows with the fleet: past :data:`PARSE_IN_THREAD_CHARS`
+        it runs in a worker thread (parsers are pure functions), so the event loop keeps
+        handling keys while a 2,000-node `kubectl get nodes` (~0.5 s of parsing) is read."""
+        if len(text) < PARSE_IN_THREAD_CHARS:
+            return self._parse(what, fn, text)
+        return await asyncio.to_thread(self._parse, what, fn, text)
+
     def _require_ok(self, result: CommandResult) -> CommandResult:
         if not result.ok:
             raise CommandFailed(self.name, list(result.argv), result.exit_status,
@@ -250,7 +260,7 @@ class K0sHost:
         result = await self.run_k0s("kubectl", *self._data_dir_args(), "get", "nodes", "-o", "json",
                                     timeout=timeout)
         self._require_ok(result)
-        nodes = self._parse("k0s kubectl get nodes", parsers.parse_kube_nodes, result.stdout_text)
+        nodes = await self._parse_large("k0s kubectl get nodes", parsers.parse_kube_nodes, result.stdout_text)
         self.last_kube_nodes = nodes
         return nodes
 

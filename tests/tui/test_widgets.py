@@ -235,3 +235,50 @@ def test_cli_version_and_exclusive_sources(tmp_path: Path):
     assert main(["--demo", "--ssh", "root@127.0.0.1"]) == 2
 
 
+
+
+class NestedTableApp(App):
+    """A table inside a container that binds the same key (``j``) and another (``x``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.container_calls: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        from textual.binding import Binding
+        from textual.containers import Vertical
+
+        app = self
+
+        class Pane(Vertical):
+            BINDINGS = [Binding("j", "mine('j')", "j"), Binding("x", "mine('x')", "x")]
+
+            def action_mine(self, key: str) -> None:
+                app.container_calls.append(key)
+
+        with Pane():
+            yield ResourceTable(COLS, id="t")
+
+
+async def test_a_focused_tables_own_binding_runs_once_where_the_key_arrives():
+    """DirectBindings: the table's own `j` moves the cursor and nothing above it sees the key;
+    a key the table does not bind still reaches the container; a rebound key is honoured."""
+    app = NestedTableApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        t = app.query_one(ResourceTable)
+        for i in range(5):
+            t.upsert(f"k{i}", {"name": f"row-{i}"})
+        t.focus()
+        await pilot.pause()
+        await pilot.press("j")
+        await pilot.press("x")
+        await pilot.pause()
+        assert t.cursor_row == 1
+        assert app.container_calls == ["x"]
+        app.set_keymap({"table.down": "n"})
+        await pilot.press("n", "n")
+        await pilot.pause()
+        assert t.cursor_row == 3
+        await pilot.press("j")  # no longer the table's: the container's binding gets it
+        await pilot.pause()
+        assert t.cursor_row == 3 and app.container_calls == ["x", "j"]
