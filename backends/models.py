@@ -1,4 +1,8 @@
-"""Data types shared by parsers, adapters, widgets and the app (plain dataclasses)."""
+"""Data types shared by parsers, adapters, widgets and the app (plain dataclasses).
+
+The ones a fleet holds by the ten thousand (probes, images, containers, kube nodes) have
+slots: no per-instance dict, a third of the memory, one object fewer for the collector.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ class K0sStatus:
         return self.role.startswith("controller") or self.role == "single"
 
 
-@dataclass
+@dataclass(slots=True)
 class SysinfoProbe:
     """One line of `k0s sysinfo`."""
 
@@ -64,7 +68,7 @@ class SysinfoReport:
         return out
 
 
-@dataclass
+@dataclass(slots=True)
 class Image:
     """One row of `ctr images list` (or containerd's Images service)."""
 
@@ -77,7 +81,7 @@ class Image:
     created: datetime | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class ImageGroup:
     """Image refs sharing one digest (`name:tag`, `name@sha256:…`, bare `sha256:…`)."""
 
@@ -96,7 +100,7 @@ class ImageGroup:
         return sorted(self.refs, key=rank)[0]
 
 
-@dataclass
+@dataclass(slots=True)
 class Container:
     """A running (or stopped) container on a node."""
 
@@ -112,7 +116,7 @@ class Container:
     kind: str = "container"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mount:
     """One mount of a container: where it is seen inside, what it shows, read-only or not."""
 
@@ -121,7 +125,7 @@ class Mount:
     readonly: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class ContainerDetails:
     """A container's runtime status (CRI ContainerStatus, or `ctr containers info`)."""
 
@@ -153,7 +157,7 @@ class EtcdMember:
     peer_url: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NodeCondition:
     """One of a node's ``status.conditions`` (Ready, MemoryPressure, …)."""
 
@@ -165,7 +169,7 @@ class NodeCondition:
     last_heartbeat: datetime | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class KubeNode:
     """One node of `kubectl get nodes -o json`."""
 

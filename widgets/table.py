@@ -95,6 +95,10 @@ def cell(value: Any, app: Any = None) -> Text:
     return Text(c, end="", no_wrap=True)
 
 
+#: Lines of rendered rows kept per table (and as many cropped ones).
+STRIP_CACHE_LINES = 128
+
+
 class ResourceTable(DirectBindings, ScrollView, can_focus=True):
     """A keyed, filterable, sortable, markable table (see module doc)."""
 
@@ -172,8 +176,10 @@ class ResourceTable(DirectBindings, ScrollView, can_focus=True):
         self._sort_at = 0.0
         self._sort_cost = 0.0
         self._sync_pending = False
-        self._strips: LRUCache[tuple, Strip] = LRUCache(256)  # a few screens (each Strip holds two caches)
-        self._crops: LRUCache[tuple, tuple[Strip, Strip]] = LRUCache(256)  # (strip, its visible part)
+        # About two screens: every Strip keeps caches of the strips cut from it (Textual's
+        # compositor divides each line), so a cached line costs several Strips.
+        self._strips: LRUCache[tuple, Strip] = LRUCache(STRIP_CACHE_LINES)
+        self._crops: LRUCache[tuple, tuple[Strip, Strip]] = LRUCache(STRIP_CACHE_LINES)  # (strip, its visible part)
         self._styles: dict[tuple, Style] = {}
         self._widths: tuple[int, ...] = ()
         self._drawn: tuple | None = None  # what _refresh_window saw last
@@ -563,6 +569,11 @@ class ResourceTable(DirectBindings, ScrollView, can_focus=True):
 
     def on_blur(self) -> None:
         self._restyled()
+
+    def on_hide(self) -> None:
+        # A table on a pane not shown keeps no rendered lines (they are redrawn on show).
+        self._strips.clear()
+        self._crops.clear()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

@@ -13,6 +13,8 @@ which row arrived first).
 
 from __future__ import annotations
 
+import functools
+
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
@@ -103,6 +105,13 @@ def sort_key(value: Any) -> tuple:
     text = value.text if isinstance(value, Cell) else getattr(value, "plain", None)
     if text is None:
         text = str(value)
+    return _text_sort_key(text)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _text_sort_key(text: str) -> tuple:
+    # Cached: a fleet's tables repeat values (a ref on 2,000 hosts) and equal values then
+    # share one key instead of a nest of tuples each.
     if text.strip() in MISSING:
         return ()
     number = _number(text) if any(ch.isdigit() for ch in text) else None
@@ -122,13 +131,20 @@ def cell_text(value: CellValue) -> str:
 class Row:
     """One stored row (slots: no per-row dict)."""
 
-    __slots__ = ("cells", "sort_values", "text", "version")
+    __slots__ = ("cells", "sort_values", "_text", "version")
 
     def __init__(self, cells: tuple[CellValue, ...], sort_values: tuple[Any, ...], version: int) -> None:
         self.cells = cells
         self.sort_values = sort_values
-        self.text = "  ".join(cell_text(c) for c in cells)
+        self._text: str | None = None
         self.version = version
+
+    @property
+    def text(self) -> str:
+        """The row's cells joined, as a filter sees them (made when a filter first asks)."""
+        if self._text is None:
+            self._text = "  ".join(cell_text(c) for c in self.cells)
+        return self._text
 
 
 class TableModel:
@@ -174,7 +190,7 @@ class TableModel:
             w = cell_len(cell_text(c))
             if w > self.widths[i]:
                 self.widths[i] = w
-        shown = self._match(row.text)
+        shown = self._match(row.text) if self.filter_text else True
         col = self._index.get(self.sort_column) if self.sort_column else None
         if col is not None and (old is None or old.sort_values[col] != svals[col]):
             self._skeys[key] = (sort_key(svals[col]), key)
@@ -254,7 +270,10 @@ class TableModel:
         self._order = None
         self._view = None
         self.changes += 1
-        self._shown = {k: None for k, r in self.rows.items() if self._match(r.text)}
+        if self.filter_text:
+            self._shown = {k: None for k, r in self.rows.items() if self._match(r.text)}
+        else:
+            self._shown = dict.fromkeys(self.rows)
 
     # ------------------------------------------------------------------ filter / sort
 

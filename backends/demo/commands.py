@@ -436,6 +436,9 @@ class _K0s:
         img = self._find(rest[0])
         if img is None:
             return fail(f'ctr: image "{rest[0]}": not found\n')
+        # Records are shared between nodes (state.image_records): this node's own copy first.
+        own = {**img, "labels": dict(img["labels"])}
+        self.n.images[self.n.images.index(img)] = img = own
         for pair in rest[1:]:
             key, _eq, value = pair.partition("=")
             if value:

@@ -7,6 +7,7 @@ certificates in :mod:`backends.demo.pki`.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import random
@@ -69,14 +70,25 @@ def digest_of(*parts: object) -> str:
 
 def image_records(name: str, tag: str, size: int, *, multiarch: bool = True,
                   labels: dict[str, str] | None = None) -> list[dict]:
-    """The three refs CRI keeps for one image: ``name:tag``, ``name@sha256:…``, bare config id."""
+    """The three refs CRI keeps for one image: ``name:tag``, ``name@sha256:…``, bare config id.
+
+    Every node holding the image shares the same records (2,000 nodes x 30 refs would be
+    60,000 dicts otherwise): whoever changes one replaces it with its own copy first
+    (``Ctr.label``)."""
+    return list(_shared_records(name, tag, size, multiarch,
+                                tuple(sorted((labels if labels is not None else MANAGED).items()))))
+
+
+@functools.lru_cache(maxsize=1024)
+def _shared_records(name: str, tag: str, size: int, multiarch: bool,
+                    labels: tuple[tuple[str, str], ...]) -> tuple[dict, ...]:
     digest = digest_of(name, tag, "manifest")
     config_id = digest_of(name, tag, "config")
     platforms = ["linux/amd64", "linux/arm64", "linux/arm/v7"] if multiarch else ["linux/amd64"]
     base = {"media_type": INDEX if multiarch else MANIFEST, "digest": digest, "size": size,
             "platforms": platforms}
     refs = [f"{name}:{tag}", f"{name}@{digest}", config_id]
-    return [{"ref": r, **base, "labels": dict(labels if labels is not None else MANAGED)} for r in refs]
+    return tuple({"ref": r, **base, "labels": dict(labels)} for r in refs)
 
 
 def minor_of(version: str) -> str:

@@ -131,7 +131,7 @@ class CtrImageBackend:
             out.append(Container(
                 id=cid, name=info.name if info else cid[:13], image=image, state=states.get(cid, "created").lower(),
                 pod=info.pod if info else "", namespace=info.namespace if info else "",
-                created=info.created if info else None, labels=dict(info.labels) if info else {},
+                created=info.created if info else None, labels=info.labels if info else {},  # never mutated: shared
                 kind=info.kind if info else "container"))
         return out
 
@@ -149,7 +149,9 @@ class CtrImageBackend:
         async def one(cid: str) -> None:
             async with sem:
                 try:
-                    self._info[cid] = await self._info_of(cid)
+                    info = await self._info_of(cid)
+                    info.mounts = []  # the listing never shows them; details ask afresh
+                    self._info[cid] = info
                 except (BackendError, ValidationError):
                     pass
         await asyncio.gather(*(one(c) for c in ids))

@@ -14,6 +14,7 @@ import dataclasses
 import enum
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -50,6 +51,15 @@ T = TypeVar("T")
 DEFAULT_DATA_DIR = "/var/lib/k0s"
 #: Output at least this long is parsed off the event loop (see K0sHost._parse_large).
 PARSE_IN_THREAD_CHARS = 256 * 1024
+_PARSER: list[ThreadPoolExecutor] = []
+
+
+def _parser_thread() -> ThreadPoolExecutor:
+    """The one thread big outputs are parsed on: one at a time, so three controllers'
+    node lists never sit decoded in memory together."""
+    if not _PARSER:
+        _PARSER.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="k0s-parse"))
+    return _PARSER[0]
 
 # cobra's wording for a flag an older k0s does not know.
 _ALREADY_STOPPED = re.compile(r"already stopped|not running", re.IGNORECASE)
@@ -165,7 +175,7 @@ class K0sHost:
         handling keys while a 2,000-node `kubectl get nodes` (~0.5 s of parsing) is read."""
         if len(text) < PARSE_IN_THREAD_CHARS:
             return self._parse(what, fn, text)
-        return await asyncio.to_thread(self._parse, what, fn, text)
+        return await asyncio.get_running_loop().run_in_executor(_parser_thread(), self._parse, what, fn, text)
 
     def _require_ok(self, result: CommandResult) -> CommandResult:
         if not result.ok:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -16,6 +17,28 @@ R = TypeVar("R")
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 
 EXCERPT_LIMIT = 120
+#: Longest text :func:`shared` interns; longer values are rarely repeated across hosts.
+SHARED_MAX = 256
+_SHARED_TUPLES: dict[tuple, tuple] = {}
+_SHARED_TUPLES_MAX = 16_384
+
+
+def shared(text: str) -> str:
+    """One string object for every equal ``text`` (``sys.intern``): a fleet's hosts print the
+    same refs, digests, label keys and probe names thousands of times."""
+    return sys.intern(text) if len(text) <= SHARED_MAX else text
+
+
+def shared_tuple(items: tuple[str, ...]) -> tuple[str, ...]:
+    """One tuple object for every equal tuple of strings (a bounded table, emptied when full)."""
+    found = _SHARED_TUPLES.get(items)
+    if found is not None:
+        return found
+    if len(_SHARED_TUPLES) >= _SHARED_TUPLES_MAX:
+        _SHARED_TUPLES.clear()
+    items = tuple(shared(t) for t in items)
+    _SHARED_TUPLES[items] = items
+    return items
 
 
 def excerpt(text: object, limit: int = EXCERPT_LIMIT) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from backends.models import Image, ImageGroup, PullProgress
-from backends.k0s.parsers._common import ParseError, guarded, require_str, strip_ansi
+from backends.k0s.parsers._common import ParseError, guarded, require_str, shared, strip_ansi
 
 _COLUMNS = ("REF", "TYPE", "DIGEST", "SIZE", "PLATFORMS", "LABELS")
 _HEADER = re.compile(r"^REF\s+TYPE\s+DIGEST\s+SIZE\s+PLATFORMS\s+LABELS\s*$")
@@ -89,12 +89,12 @@ def _split_rest(rest: str, labels_col: int | None) -> tuple[str, str]:
 def _image(ref: str, media_type: str, digest: str, size: str, platforms: str, labels: str) -> Image:
     size = size.strip()
     return Image(
-        ref=ref,
-        media_type=media_type,
-        digest=digest,
+        ref=shared(ref),
+        media_type=shared(media_type),
+        digest=shared(digest),
         size_bytes=0 if size in ("", "-") else parse_size(size),
-        platforms=_platforms(platforms),
-        labels=_labels(labels),
+        platforms=[shared(p) for p in _platforms(platforms)],
+        labels={shared(k): shared(v) for k, v in _labels(labels).items()},
     )
 
 

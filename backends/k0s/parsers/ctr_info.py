@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from backends.k0s.parsers._common import ParseError, guarded, require_str, strip_ansi
+from backends.k0s.parsers._common import ParseError, guarded, require_str, shared, strip_ansi
 from backends.k0s.parsers.cluster import parse_timestamp
 from backends.models import ContainerDetails, Mount
 
@@ -49,7 +49,7 @@ def parse_ctr_container_info(text: str, state: str = "unknown") -> ContainerDeta
     raw_labels = {} if raw_labels is None else raw_labels
     if not isinstance(raw_labels, dict):
         raise ParseError("ctr containers info: Labels is not an object", text)
-    labels = {str(k): str(v) for k, v in list(raw_labels.items())[:500]}
+    labels = {shared(str(k)): shared(str(v)) for k, v in list(raw_labels.items())[:500]}
     spec = data.get("Spec") if isinstance(data.get("Spec"), dict) else {}
     mounts: list[Mount] = []
     raw_mounts = spec.get("mounts") if isinstance(spec.get("mounts"), list) else []
@@ -64,7 +64,7 @@ def parse_ctr_container_info(text: str, state: str = "unknown") -> ContainerDeta
     pod = labels.get(POD_LABEL) or notes.get(CRI_POD, "")
     name = labels.get(NAME_LABEL) or notes.get(CRI_NAME) or (pod if sandbox else "") or cid[:13]
     return ContainerDetails(
-        id=cid, name=name, image=_str(data.get("Image")), state=state, source="ctr containers info",
+        id=cid, name=name, image=shared(_str(data.get("Image"))), state=state, source="ctr containers info",
         created=_time(data.get("CreatedAt")), pod=pod,
         namespace=labels.get(NAMESPACE_LABEL) or notes.get(CRI_NAMESPACE, ""),
         kind="sandbox" if sandbox else "container", labels=labels, mounts=mounts)

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from backends.models import STATUS_RANK, ProbeStatus, SysinfoProbe, SysinfoReport
-from backends.k0s.parsers._common import ParseError, guarded, require_str, strip_ansi
+from backends.k0s.parsers._common import ParseError, guarded, require_str, shared, shared_tuple, strip_ansi
 from backends.safeyaml import load_json
 
 # The verdict at the end of a probe line. The message may continue on later lines, so the
@@ -78,6 +78,8 @@ class _Tree:
 def _report(probes: list[SysinfoProbe], fmt: str) -> SysinfoReport:
     worst: ProbeStatus = "pass"
     for p in probes:
+        # Every host of a fleet prints the same probe names, values and messages.
+        p.path, p.name, p.value, p.message = shared_tuple(p.path), shared(p.name), shared(p.value), shared(p.message)
         if STATUS_RANK[p.status] > STATUS_RANK[worst]:
             worst = p.status
     return SysinfoReport(probes=probes, status=worst, format=fmt)
