@@ -7,12 +7,15 @@ data are replaced whole on each refresh and freed by reference counting, not by 
 
 The policy (plain :mod:`gc`, no Textual):
 
-- after start-up, and on every :meth:`GcPolicy.tick` while the console is busy (a refresh or
-  an operation runs), :func:`gc.freeze` moves every object alive into the permanent
-  generation. That is a constant-time list splice; automatic collections then visit only
-  what was allocated since the last freeze, which takes milliseconds.
+- after start-up, and on a :meth:`GcPolicy.tick` while the console is busy (a refresh or an
+  operation runs) once the oldest generation holds :attr:`freeze_at` unfrozen objects, it
+  collects them (a short collection: only the unfrozen) and :func:`gc.freeze` moves the
+  survivors into the permanent generation (a constant-time list splice). Automatic
+  collections then visit only what was allocated since, which takes milliseconds.
 - frozen objects are still freed by reference counting when they die; only a *cycle* of
-  frozen objects that dies later escapes the automatic collections. So once the console has
+  frozen objects that dies later escapes the automatic collections (Textual's rendered lines
+  are such cycles: a Strip caches the list its own ``divide`` returned, holding itself), which
+  is why freezing waits for a threshold instead of happening on every tick. So once the console has
   been idle (nothing running, no input for :attr:`idle_for` s) and :attr:`defrost_every` s have
   passed since the last full collection, :meth:`tick` unfreezes and runs one full collection
   (the pause the default policy takes several times per refresh, taken once, while nobody
@@ -31,8 +34,12 @@ class GcPolicy:
     """Freeze while busy, collect fully only when idle. Call :meth:`start`, then :meth:`tick`
     periodically, :meth:`saw_input` on every key or click, and :meth:`stop` at exit."""
 
-    def __init__(self, *, defrost_every: float = 300.0, idle_for: float = 3.0,
+    def __init__(self, *, freeze_at: int = 40_000, defrost_every: float = 300.0, idle_for: float = 3.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
+        #: Unfrozen objects in the oldest generation that make a busy tick freeze (what a
+        #: collection walks is then never much more: ~40 ms here at 40,000).
+        self.freeze_at = freeze_at
+        self.freezes = 0
         self.defrost_every = defrost_every
         self.idle_for = idle_for
         self.clock = clock
@@ -60,7 +67,12 @@ class GcPolicy:
         if not self.started:
             return
         if busy:
-            gc.freeze()
+            if len(gc.get_objects(generation=2)) >= self.freeze_at:
+                # Cycles that already died among the unfrozen go first (a collection of at
+                # most freeze_at objects), so what is frozen is what is alive.
+                gc.collect()
+                gc.freeze()
+                self.freezes += 1
             return
         now = self.clock()
         if now - self.last_full >= self.defrost_every and now - self.last_input >= self.idle_for:

@@ -26,7 +26,7 @@ class Node:
 @pytest.fixture
 def policy():
     clock = Clock()
-    p = GcPolicy(defrost_every=60.0, idle_for=3.0, clock=clock)
+    p = GcPolicy(freeze_at=1000, defrost_every=60.0, idle_for=3.0, clock=clock)
     p.clock_ref = clock  # type: ignore[attr-defined]
     yield p
     p.stop()
@@ -37,17 +37,26 @@ def test_start_and_busy_ticks_freeze_what_is_alive(policy):
     policy.start()
     frozen = gc.get_freeze_count()
     assert frozen > 0
-    keep = [[i] for i in range(5000)]  # tracked objects made after the start
+    few = [[i] for i in range(100)]
+    gc.collect()  # survivors land in the oldest generation, where the threshold looks
     policy.tick(busy=True)
-    assert gc.get_freeze_count() >= frozen + 5000
-    assert keep
+    assert gc.get_freeze_count() < frozen + 100 and policy.freezes == 0  # below freeze_at
+    keep = [[i] for i in range(5000)]  # tracked objects made after the start
+    gc.collect()
+    policy.tick(busy=True)
+    assert gc.get_freeze_count() >= frozen + 5000 and policy.freezes == 1
+    assert keep and few
 
 
 def test_a_frozen_cycle_is_freed_by_the_idle_full_collection_only_when_due(policy):
     clock = policy.clock_ref
     policy.start()
     node = Node()
+    bulk = [[i] for i in range(2000)]
+    gc.collect()
     policy.tick(busy=True)  # frozen while alive
+    assert policy.freezes == 1
+    del bulk
     ref = weakref.ref(node)
     del node
     gc.collect()
