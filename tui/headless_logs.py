@@ -102,9 +102,12 @@ def format_rows(rows: list[Row]) -> str:
                 last_whole, day = whole, _utc_second(int(whole))
             micro = round(frac * 1e6)
             if day is not None and 0 <= micro < 1_000_000:
-                stamp = f"{day}.{micro:06d}Z"
-            else:  # no calendar date, or rounded into the next second
-                stamp = utc_stamp(when) or "-"
+                if component:
+                    append(f"{host} {day}.{micro:06d}Z {level or '-'} {component}: {message}")
+                else:
+                    append(f"{host} {day}.{micro:06d}Z {level or '-'} {message}")
+                continue
+            stamp = utc_stamp(when) or "-"  # no calendar date, or rounded into the next second
         else:
             stamp = "-"
         if component:

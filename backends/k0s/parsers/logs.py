@@ -359,7 +359,7 @@ def parse_rows(fmt: str, lines: list[str], host: str = "", component: str = "") 
     append = rows.append
     raw: list[str | None] = []  # each row's msg as logged (None: the general parser's row)
     keep = raw.append
-    last_key, base = None, None
+    last_whole, last_zone, base = None, None, None
     for line, m in zip(lines, map(pattern.fullmatch, lines)):
         if m is None:
             if line and not line.isspace():
@@ -368,13 +368,15 @@ def parse_rows(fmt: str, lines: list[str], host: str = "", component: str = "") 
             continue
         if short:
             whole, frac, zone, stamp, level, msg, klog, comp, stream = m.groups()
-            key = whole + zone if zone else whole
-            if key != last_key:  # the stamp's whole second: parsed once per second of log
-                last_key, base = key, _whole_seconds(key, True)
+            if whole != last_whole or zone != last_zone:  # parsed once per second of log
+                last_whole, last_zone = whole, zone
+                base = _whole_seconds(whole + zone if zone else whole, True)
             if base is None:  # no such date: the line's own (logrus) time, as parse_logrus does
                 when = _stamp_time(stamp)
+            elif frac:
+                when = base + int(frac) / (1_000_000 if len(frac) == 6 else pow10[len(frac)])
             else:
-                when = base + int(frac) / pow10[len(frac)] if frac else base
+                when = base
         else:
             stamp, level, msg, klog, comp, stream = m.groups()
             when = _stamp_time(stamp)
