@@ -3,8 +3,10 @@
     .venv/bin/python bench/logs_follow.py [--seconds 30] [--rate 12000] [--lines 300000]
 
 One real sshd on 127.0.0.1 whose login PATH has a stand-in ``journalctl`` and ``k0s``: the
-``journalctl -f`` prints ``journalctl -o json`` records of k0s logrus lines (kubelet klog
-messages, ~250 bytes each) at ``--rate`` lines per second for ``--seconds``.
+``journalctl -f`` prints k0s logrus lines (kubelet klog messages, ~250 bytes each) at ``--rate``
+lines per second for ``--seconds``, in the ``-o`` format asked for as journalctl prints it
+(``short-iso-precise``, what the console asks: ``2026-09-01T10:15:42.123456+00:00 host k0s[1766]:
+LINE``; ``json``: records of ``__REALTIME_TIMESTAMP`` and ``MESSAGE``; ``short``).
 
 1. view: the real console (``K0sTuiApp`` headless, 160x48) on that host, `:logs h0` following
    it. Measured: lines per second the view received over the run (sustained), key latency
@@ -13,8 +15,9 @@ messages, ~250 bytes each) at ``--rate`` lines per second for ``--seconds``.
 2. memory: RSS of this process with the idle console vs. once the view's ring buffer sits at
    its 50,000-line bound (streamed until 50,000 lines are in, then 20,000 more).
 3. headless: ``--lines`` lines as fast as the host prints them, read by
-   ``k0s-tui logs --follow`` (run_logs into a file) vs. OpenSSH ``ssh host journalctl -f > file``;
-   wall time of each, ratio in the same run.
+   ``k0s-tui logs --follow`` (run_logs into a file) vs. OpenSSH ``ssh host journalctl … -f > file``
+   running the same journalctl command line the console runs (so the host does the same work
+   for both); wall time of each, ratio in the same run.
 
 Prints one JSON object. Everything started is removed at exit.
 """
@@ -37,16 +40,34 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 GENERATOR = r'''#!/usr/bin/env python3
-# stand-in journalctl: k0s journal JSON records at $RATE lines/s for $SECONDS s (or $COUNT lines, flat out)
+# stand-in journalctl: k0s journal lines at $RATE lines/s for $SECONDS s (or $COUNT lines, flat out),
+# in the -o format asked (json, short-iso-precise, short) as journalctl prints it
 import json, os, sys, time
 rate, seconds, count = float(os.environ["RATE"]), float(os.environ["SECONDS"]), int(os.environ.get("COUNT", "0"))
+fmt = sys.argv[sys.argv.index("-o") + 1] if "-o" in sys.argv else "short"
 msg = ('time="{t}" level=info msg="I0901 10:15:42.123456 1814 kubelet.go:2468] \\"SyncLoop (PLEG): event for pod\\" '
        'pod=\\"kube-system/kube-proxy-{i:06d}\\" event={{\\"Type\\":\\"ContainerStarted\\"}}" component=kubelet stream=stderr')
 out = sys.stdout
-def record(i):
+hostname = os.uname().nodename
+def line(now, i):
+    return msg.format(t=time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now)), i=i)
+def record_json(i):
     now = time.time()
-    return json.dumps({"__REALTIME_TIMESTAMP": str(int(now * 1e6)), "MESSAGE": msg.format(
-        t=time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now)), i=i)}) + "\n"
+    return json.dumps({"__REALTIME_TIMESTAMP": str(int(now * 1e6)), "MESSAGE": line(now, i)}) + "\n"
+def record_short_iso_precise(i):  # systemd >= 250: the zone as +HH:MM
+    now = time.time()
+    us = int(now * 1e6)
+    local = time.localtime(us // 1000000)
+    off = local.tm_gmtoff
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", local) + ".%06d%+03d:%02d" % (us % 1000000, int(off / 3600), abs(int(off / 60)) % 60)
+    return f"{stamp} {hostname} k0s[1766]: {line(now, i)}\n"
+def record_short(i):
+    now = time.time()
+    return f"{time.strftime('%b %d %H:%M:%S', time.localtime(now))} {hostname} k0s[1766]: {line(now, i)}\n"
+record = {"json": record_json, "short-iso-precise": record_short_iso_precise, "short": record_short}.get(fmt)
+if record is None:
+    sys.stderr.write(f"Unknown output format '{fmt}'.\n")
+    sys.exit(1)
 if count:
     for start in range(0, count, 500):
         out.write("".join(record(i) for i in range(start, min(count, start + 500))))
@@ -156,14 +177,15 @@ async def view_run(server, seconds: float) -> dict:
 
 async def headless_run(server, lines: int, workdir: Path) -> dict:
     from backends.k0s.host import K0sHost
+    from backends.k0s.logs import LogSource
     from backends.transport.ssh.transport import SSHTransport
     from tui.headless_logs import run_logs
 
     ssh_file = workdir / "ssh.out"
+    argv = LogSource("journal", unit="k0sworker").argv(lines=None, since=0, follow=True)  # what run_logs runs
     t = time.perf_counter()
     with ssh_file.open("wb") as fh:
-        subprocess.run([*server.ssh_argv(), "journalctl", "-u", "k0sworker", "-o", "json", "-f"],
-                       stdout=fh, check=True)
+        subprocess.run([*server.ssh_argv(), *argv], stdout=fh, check=True)
     ssh_s = time.perf_counter() - t
     ssh_lines = sum(1 for _ in ssh_file.open("rb"))
     spec = server.host_spec("h0", role="worker")
@@ -174,7 +196,7 @@ async def headless_run(server, lines: int, workdir: Path) -> dict:
         await run_logs([host], follow=True, lines=None, since=0, out=fh)
     ours_s = time.perf_counter() - t
     our_lines = sum(1 for _ in ours.open("rb")) - 1  # minus the "stream ended" line
-    return {"lines": lines, "ssh_journalctl_f_s": round(ssh_s, 2), "ssh_lines": ssh_lines,
+    return {"lines": lines, "journalctl": " ".join(argv), "ssh_journalctl_f_s": round(ssh_s, 2), "ssh_lines": ssh_lines,
             "k0s_tui_logs_follow_s": round(ours_s, 2), "k0s_tui_lines": our_lines,
             "ssh_over_k0s_tui": round(ssh_s / ours_s, 2)}
 

@@ -1,10 +1,11 @@
 """A log viewer on Textual's Line API: only the visible lines are rendered, however many are held.
 
-Rows are anything with ``time`` (epoch seconds or None), ``host``, ``level``, ``component``,
-``message`` and ``kind`` attributes (backends' LogEntry). New rows arrive through :meth:`add`
-as often as they come; the view re-measures and repaints at most :data:`FRAME` seconds apart,
-so thousands of lines per second cost a few repaints, not thousands. Host text is never
-markup: segments carry plain text, and control characters are shown as ``\\xNN``.
+Rows are backends' log :data:`~backends.k0s.parsers.logs.Row` tuples (time as epoch seconds or
+None, host, level, component, message, stream, kind): tuples, so that the collector does not
+walk the tens of thousands held. New rows arrive through :meth:`add` as often as they come; the
+view re-measures and repaints at most :data:`FRAME` seconds apart, so thousands of lines per
+second cost a few repaints, not thousands. Host text is never markup: segments carry plain
+text, and control characters are shown as ``\\xNN``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
@@ -24,7 +24,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from backends.k0s.parsers.logs import visible
+from backends.k0s.parsers.logs import COMPONENT, HOST, KIND, LEVEL, MESSAGE, TIME, Row, visible
 from widgets.style import level_style
 
 #: Seconds between repaints while lines stream in.
@@ -56,15 +56,15 @@ class LogFilter:
     def active(self) -> bool:
         return bool(self.pattern or self.components or self._min)
 
-    def __call__(self, row: Any) -> bool:
-        if row.kind == "error":  # the console's own errors always show
+    def __call__(self, row: Row) -> bool:
+        if row[KIND] == "error":  # the console's own errors always show
             return True
-        if self.components and row.component not in self.components:
+        if self.components and row[COMPONENT] not in self.components:
             return False
-        if self._min and LEVEL_ORDER.get(row.level, 2) < self._min:
+        if self._min and LEVEL_ORDER.get(row[LEVEL], 2) < self._min:
             return False
         if self.pattern is not None:
-            hit = self.pattern.search(row.message) is not None or self.pattern.search(row.component) is not None
+            hit = self.pattern.search(row[MESSAGE]) is not None or self.pattern.search(row[COMPONENT]) is not None
             return hit != self.invert
         return True
 
@@ -85,14 +85,14 @@ class LogView(ScrollView, can_focus=True):
 
     def __init__(self, *, show_host: bool = True, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.rows: list[Any] = []          # what the filter lets through, in time order
+        self.rows: list[Row] = []          # what the filter lets through, in time order
         self.total = 0                      # rows offered, all time
         self.follow = True
         self.wrap = False
         self.show_host = show_host
         self.flt = LogFilter()
         self.components: set[str] = set()
-        self._source: Callable[[], Sequence[Any]] | None = None
+        self._source: Callable[[], Sequence[Row]] | None = None
         self._dirty = False
         self._host_w = 4
         self._comp_w = 9
@@ -126,7 +126,7 @@ class LogView(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ data
 
-    def bind_source(self, source: Callable[[], Sequence[Any]]) -> None:
+    def bind_source(self, source: Callable[[], Sequence[Row]]) -> None:
         """Where :meth:`rebuild` re-reads all rows from (the pane's ring buffer)."""
         self._source = source
 
@@ -134,21 +134,19 @@ class LogView(ScrollView, can_focus=True):
         """Re-apply the filter to every row of the source."""
         rows = list(self._source()) if self._source is not None else list(self.rows)
         self.rows = [r for r in rows if self.flt(r)] if self.flt.active else rows
-        for r in rows:
-            self._measure(r)
+        self._measure(rows)
         self._wrap_cum = []
         self._changed()
 
-    def add(self, new: Iterable[Any], evicted: Sequence[Any] = (), in_order: bool = True) -> None:
+    def add(self, new: Iterable[Row], evicted: Sequence[Row] = (), in_order: bool = True) -> None:
         """Rows appended to the source (``evicted``: those that fell out of it)."""
         if not in_order:
             self.rebuild()
             return
         flt = self.flt
         added = [r for r in new if flt(r)] if flt.active else list(new)
-        for r in added:
-            self._measure(r)
-            self.total += 1
+        self._measure(added)
+        self.total += len(added)
         trim = sum(1 for r in evicted if flt(r)) if flt.active else len(evicted)
         if trim:
             trim = min(trim, len(self.rows))
@@ -168,12 +166,18 @@ class LogView(ScrollView, can_focus=True):
         self._wrap_cum = []
         self._changed()
 
-    def _measure(self, row: Any) -> None:
-        if len(row.host) > self._host_w:
-            self._host_w = min(24, len(row.host))
-        if row.component and row.component not in self.components:
-            self.components.add(row.component)
-            self._comp_w = min(24, max(self._comp_w, len(row.component)))
+    def _measure(self, rows: Sequence[Row]) -> None:
+        """Widen the host and component columns for ``rows``; note their components."""
+        if not rows:
+            return
+        widest = max(len(h) for h in {r[HOST] for r in rows})
+        if widest > self._host_w:
+            self._host_w = min(24, widest)
+        new = {r[COMPONENT] for r in rows} - self.components
+        new.discard("")
+        if new:
+            self.components |= new
+            self._comp_w = min(24, max(self._comp_w, *(len(c) for c in new)))
 
     def _changed(self, state: bool = False) -> None:
         self._dirty = True
@@ -205,8 +209,8 @@ class LogView(ScrollView, can_focus=True):
     def _msg_width(self) -> int:
         return max(10, self.size.width - self._prefix_width() - 1)
 
-    def _row_height(self, row: Any) -> int:
-        n = len(row.message)
+    def _row_height(self, row: Row) -> int:
+        n = len(row[MESSAGE])
         w = self._msg_width()
         return max(1, -(-n // w))
 
@@ -261,7 +265,7 @@ class LogView(ScrollView, can_focus=True):
         if line >= len(self.rows):
             return Strip.blank(width)
         row = self.rows[line]
-        segments = self._prefix(row) + self._message(row, visible(row.message))
+        segments = self._prefix(row) + self._message(row, visible(row[MESSAGE]))
         return Strip(segments).crop(scroll_x, scroll_x + width).extend_cell_length(width)
 
     def _render_wrapped(self, line: int, width: int) -> Strip:
@@ -275,26 +279,26 @@ class LogView(ScrollView, can_focus=True):
         row = self.rows[i]
         part = target - cum[i]
         w = self._msg_width()
-        text = visible(row.message)
+        text = visible(row[MESSAGE])
         chunk = text[part * w:(part + 1) * w]
         if part >= self._row_height(row):
             return Strip.blank(width)
         prefix = self._prefix(row) if part == 0 else [Segment(" " * self._prefix_width())]
         return Strip(prefix + self._message(row, chunk)).crop(0, width).extend_cell_length(width)
 
-    def _prefix(self, row: Any) -> list[Segment]:
-        when = datetime.fromtimestamp(row.time).strftime("%H:%M:%S.%f")[:12] if row.time else "-" * 12
-        level = row.level or ""
+    def _prefix(self, row: Row) -> list[Segment]:
+        when = _clock(row[TIME])
+        level = row[LEVEL] or ""
         segs = [Segment(when + " ", self._style("dim"))]
         if self.show_host:
-            segs.append(Segment(visible(row.host)[: self._host_w].ljust(self._host_w) + " ", self._style("host")))
+            segs.append(Segment(visible(row[HOST])[: self._host_w].ljust(self._host_w) + " ", self._style("host")))
         style = self._style(_LEVEL_STYLE[level]) if level in _LEVEL_STYLE else Style()
         segs.append(Segment(_LEVEL_LABEL.get(level, visible(level[:5]).upper()).ljust(5) + " ", style))
-        segs.append(Segment(visible(row.component)[: self._comp_w].ljust(self._comp_w) + " ", self._style("dim")))
+        segs.append(Segment(visible(row[COMPONENT])[: self._comp_w].ljust(self._comp_w) + " ", self._style("dim")))
         return segs
 
-    def _message(self, row: Any, text: str) -> list[Segment]:
-        style = self._style("error") if row.kind == "error" else Style()
+    def _message(self, row: Row, text: str) -> list[Segment]:
+        style = self._style("error") if row[KIND] == "error" else Style()
         pattern = self.flt.pattern
         if pattern is None or self.flt.invert:
             return [Segment(text, style)]
@@ -349,6 +353,19 @@ class LogView(ScrollView, can_focus=True):
         """The rows shown (filter applied) as plain text lines, control characters visible."""
         out = []
         for r in self.rows:
-            when = datetime.fromtimestamp(r.time).isoformat(timespec="microseconds") if r.time else "-"
-            out.append(" ".join(visible(x) for x in (when, r.host, r.level or "-", r.component or "-", r.message)))
+            try:
+                when = datetime.fromtimestamp(r[TIME]).isoformat(timespec="microseconds") if r[TIME] else "-"
+            except (OverflowError, OSError, ValueError):
+                when = "-"
+            out.append(" ".join(visible(x) for x in (when, r[HOST], r[LEVEL] or "-", r[COMPONENT] or "-", r[MESSAGE])))
         return out
+
+
+def _clock(when: float | None) -> str:
+    """``10:15:42.123`` (local time) of a row, dashes when it has none (or an impossible one)."""
+    if not when:
+        return "-" * 12
+    try:
+        return datetime.fromtimestamp(when).strftime("%H:%M:%S.%f")[:12]
+    except (OverflowError, OSError, ValueError):
+        return "-" * 12

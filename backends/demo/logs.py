@@ -193,7 +193,7 @@ def journalctl(cluster: DemoCluster, node: DemoNode, args: list[str]):
                 return fail(f"Failed to parse timestamp: {value}\n")
         elif a in ("-f", "--follow"):
             follow_ = True
-        elif a not in ("--no-pager", "-q", "--quiet", "--no-hostname", "--utc"):
+        elif a not in ("--no-pager", "-q", "--quiet", "--no-hostname", "--utc", "-a", "--all"):
             return fail(f"journalctl: unrecognized option '{a}'\n")
         i += 1
     render = {"json": journal_json, "short-iso-precise": journal_short, "short": journal_short}.get(fmt)

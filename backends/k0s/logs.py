@@ -7,7 +7,9 @@
   :func:`follow_host` keeps one long-lived command (one SSH channel) open per host, and
   :class:`LogFollower` runs it for many hosts: a host that drops yields a typed error entry
   while the others keep streaming.
-- :class:`RingBuffer` keeps a view's entries in time order, bounded (default 50,000).
+- Lines travel as :data:`~backends.k0s.parsers.logs.Row` tuples (``LogEntry(*row)`` reads one
+  by field name): cheap to make at thousands a second, and invisible to the garbage collector.
+- :class:`RingBuffer` keeps a view's rows in time order, bounded (default 50,000).
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ import heapq
 import posixpath
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from backends.errors import BackendError
 from backends.k0s.host import K0sHost
-from backends.k0s.parsers.logs import CriJoiner, LogEntry, parse_line
+from backends.k0s.parsers.logs import TIME, CriJoiner, LogEntry, Row, parse_line, parse_rows
+from backends.transport.base import CommandResult
 
 DEFAULT_LINES = 1000
 DEFAULT_SINCE = 3600.0
@@ -31,38 +34,58 @@ DEFAULT_BUFFER = 50_000
 #: The console's own component tag on entries it makes (errors about the stream itself).
 CONSOLE = "k0s-tui"
 
-OnEntries = Callable[[list[LogEntry]], None]
+OnRows = Callable[[list[Row]], None]
+#: ``journalctl -o``: exact times (µs) at a fifth of the bytes of ``json`` (whose records carry
+#: some twenty fields), and a line that parses for a few µs. A journalctl too old to know it
+#: (systemd < 234) refuses it, and ``json`` is asked instead.
+JOURNAL_OUTPUT = "short-iso-precise"
 
 
 @dataclass(frozen=True)
 class LogSource:
-    """Where a host's k0s log is: ``kind`` "journal" (``unit``) or "files" (``files``)."""
+    """Where a host's k0s log is: ``kind`` "journal" (``unit``, read as ``output``) or "files"
+    (``files``)."""
 
     kind: str
     unit: str = ""
     files: tuple[str, ...] = ()
+    output: str = JOURNAL_OUTPUT
 
     @property
     def fmt(self) -> str:
         """The parser format of what :meth:`argv` prints."""
-        return "json" if self.kind == "journal" else "logrus"
+        if self.kind == "journal":
+            return "json" if self.output == "json" else "short"
+        return "logrus"
 
     def argv(self, *, lines: int | None = DEFAULT_LINES, since: float | None = None,
              until: float | None = None, follow: bool = False) -> list[str]:
         """The command printing this source (``since``/``until``: seconds since the epoch;
         the files source cannot select by time, its lines are filtered after parsing)."""
         if self.kind == "journal":
-            return journal_argv(self.unit, lines=lines, since=since, until=until, follow=follow)
+            return journal_argv(self.unit, lines=lines, since=since, until=until, follow=follow, fmt=self.output)
         return tail_argv(self.files, lines=lines, follow=follow)
+
+    def fallback(self, result: CommandResult) -> LogSource | None:
+        """The source to ask instead when ``result`` says journalctl does not know our output
+        format (``Unknown output format 'short-iso-precise'.``), else None."""
+        if self.kind != "journal" or self.output == "json" or result.ok:
+            return None
+        return replace(self, output="json") if self.output in result.stderr_text else None
 
     def describe(self) -> str:
         return f"journal unit {self.unit}" if self.kind == "journal" else ", ".join(self.files)
 
 
 def journal_argv(unit: str, *, lines: int | None = DEFAULT_LINES, since: float | None = None,
-                 until: float | None = None, follow: bool = False, fmt: str = "json") -> list[str]:
-    """``journalctl -u UNIT -o json --no-pager [-n N] [--since @EPOCH] [--until @EPOCH] [-f]``."""
-    argv = ["journalctl", "-u", unit, "-o", fmt, "--no-pager"]
+                 until: float | None = None, follow: bool = False, fmt: str = JOURNAL_OUTPUT) -> list[str]:
+    """``journalctl -u UNIT -o FMT --all --no-pager [-n N] [--since @EPOCH] [--until @EPOCH] [-f]``.
+
+    ``--all``: messages as logged, however long or unprintable (without it journalctl prints
+    ``[… blob data]`` for a message with control characters, strips ANSI sequences, and nulls
+    json fields over 4 KiB); the console escapes what it shows.
+    """
+    argv = ["journalctl", "-u", unit, "-o", fmt, "--all", "--no-pager"]
     if lines is not None:
         argv += ["-n", str(max(0, int(lines)))]
     if since is not None:
@@ -130,32 +153,47 @@ class _Parser:
         self.last: float | None = None
         self.cri = CriJoiner() if fmt == "cri" else None
 
-    def __call__(self, lines: Iterable[str]) -> list[LogEntry]:
-        out: list[LogEntry] = []
-        for line in lines:
-            if not line.strip():
-                continue
-            e = parse_line(self.fmt, line, self.host, self.component)
-            if self.cri is not None and (e := self.cri.feed(e)) is None:
-                continue
-            if e.time is None:
-                e.time = self.last
+    def __call__(self, lines: list[str]) -> list[Row]:
+        if self.cri is not None:
+            joined = (self.cri.feed(parse_line(self.fmt, line, self.host, self.component))
+                      for line in lines if line and not line.isspace())
+            rows = [e.row() for e in joined if e is not None]
+        else:
+            rows = parse_rows(self.fmt, lines, self.host, self.component)
+        if not rows:
+            return rows
+        since, until = self.since, self.until
+        times = [row[TIME] for row in rows]
+        if None not in times:  # the usual batch: every line had its time
+            self.last = times[-1]
+            if (since is not None and min(times) < since) or (until is not None and max(times) > until):
+                rows = [row for row in rows if (since is None or row[TIME] >= since)
+                        and (until is None or row[TIME] <= until)]
+            return rows
+        last = self.last
+        out: list[Row] = []
+        for row in rows:
+            when = row[TIME]
+            if when is None:
+                if last is not None:
+                    row = (last, *row[1:])
+                when = last
             else:
-                self.last = e.time
-            if e.time is not None and ((self.since is not None and e.time < self.since)
-                                       or (self.until is not None and e.time > self.until)):
+                last = when
+            if when is not None and ((since is not None and when < since) or (until is not None and when > until)):
                 continue
-            out.append(e)
+            out.append(row)
+        self.last = last
         return out
 
 
-def error_entry(host: str, message: str, when: float | None = None) -> LogEntry:
+def error_entry(host: str, message: str, when: float | None = None) -> Row:
     """A typed error shown in the view itself (kind "error", component :data:`CONSOLE`)."""
-    return LogEntry(when if when is not None else time.time(), host, "error", CONSOLE, message, kind="error")
+    return LogEntry(when if when is not None else time.time(), host, "error", CONSOLE, message, kind="error").row()
 
 
 async def read_logs(host: K0sHost, *, source: LogSource | None = None, lines: int | None = DEFAULT_LINES,
-                    since: float | None = None, until: float | None = None) -> list[LogEntry]:
+                    since: float | None = None, until: float | None = None) -> list[Row]:
     """A window of ``host``'s k0s log, oldest first (``since`` defaults to one hour ago).
 
     Raises BackendError when the host cannot be reached or the command fails.
@@ -164,13 +202,18 @@ async def read_logs(host: K0sHost, *, source: LogSource | None = None, lines: in
     since = time.time() - DEFAULT_SINCE if since is None else since
     result = await host.transport.run(source.argv(lines=lines, since=since, until=until), timeout=60.0,
                                       sudo=host.sudo)
+    older = source.fallback(result)
+    if older is not None:
+        source = older
+        result = await host.transport.run(source.argv(lines=lines, since=since, until=until), timeout=60.0,
+                                          sudo=host.sudo)
     if not result.ok:
         raise BackendError(host.name, f"cannot read {source.describe()}: "
                            f"{result.stderr_text.strip()[:300] or f'exit {result.exit_status}'}")
     return _Parser(host.name, source.fmt, since=since, until=until)(result.stdout_text.splitlines())
 
 
-async def follow_host(host: K0sHost, on_entries: OnEntries, *, source: LogSource | None = None,
+async def follow_host(host: K0sHost, on_entries: OnRows, *, source: LogSource | None = None,
                       lines: int | None = DEFAULT_LINES, since: float | None = None) -> None:
     """Stream ``host``'s log into ``on_entries`` until cancelled (one long-lived command).
 
@@ -180,8 +223,13 @@ async def follow_host(host: K0sHost, on_entries: OnEntries, *, source: LogSource
     try:
         source = source or await resolve_source(host)
         since = time.time() - DEFAULT_SINCE if since is None else since
-        await follow_command(host.transport, host.name, source.argv(lines=lines, since=since, follow=True),
-                             source.fmt, on_entries, sudo=host.sudo, since=since)
+        result, read = await _stream(host.transport, host.name, source.argv(lines=lines, since=since, follow=True),
+                                     source.fmt, on_entries, sudo=host.sudo, since=since)
+        older = source.fallback(result) if read == 0 else None
+        if older is not None:
+            result, read = await _stream(host.transport, host.name, older.argv(lines=lines, since=since, follow=True),
+                                         older.fmt, on_entries, sudo=host.sudo, since=since)
+        on_entries([_ended(host.name, result)])
     except BackendError as exc:
         on_entries([error_entry(host.name, f"log stream lost ({exc.kind}): {exc.message}")])
 
@@ -194,15 +242,30 @@ PARSE_SLICE = 500
 MAX_PENDING = 20_000
 
 
-async def follow_command(transport, host: str, argv: list[str], fmt: str, on_entries: OnEntries, *,
+async def follow_command(transport, host: str, argv: list[str], fmt: str, on_entries: OnRows, *,
                          sudo: bool = False, since: float | None = None, component: str = "") -> None:
     """Run a follow command (``journalctl -f``, ``tail -F``) feeding parsed entries; an end of
-    the command (it should never end by itself) becomes an error entry. Raises BackendError.
+    the command (it should never end by itself) becomes an error entry. Raises BackendError."""
+    result, _read = await _stream(transport, host, argv, fmt, on_entries, sudo=sudo, since=since,
+                                  component=component)
+    on_entries([_ended(host, result)])
+
+
+def _ended(host: str, result: CommandResult) -> Row:
+    why = result.stderr_text.strip()[:300] or f"exit {result.exit_status}"
+    return error_entry(host, f"log stream ended: {why}")
+
+
+async def _stream(transport, host: str, argv: list[str], fmt: str, on_entries: OnRows, *,
+                  sudo: bool = False, since: float | None = None, component: str = "") -> tuple[CommandResult, int]:
+    """Run ``argv`` until it ends, feeding its parsed lines; returns its result and the number
+    of lines it printed. Raises BackendError.
 
     Reading and parsing are decoupled: the reader queues raw lines, a parser task takes them
     :data:`PARSE_SLICE` at a time from the front, yielding in between; entries keep their order.
     """
     parse = _Parser(host, fmt, component, since)
+    read = 0
     pending: collections.deque[list[str]] = collections.deque()
     queued = 0
     wake = asyncio.Event()
@@ -221,9 +284,10 @@ async def follow_command(transport, host: str, argv: list[str], fmt: str, on_ent
             on_entries(entries)
 
     def batch(lines: list[str]) -> None:
-        nonlocal queued
+        nonlocal queued, read
         pending.append(lines)
         queued += len(lines)
+        read += len(lines)
         while queued > MAX_PENDING:
             parse_some(PARSE_SLICE)
         wake.set()
@@ -251,14 +315,13 @@ async def follow_command(transport, host: str, argv: list[str], fmt: str, on_ent
     finished = True
     wake.set()
     await drainer  # every line read is parsed before the end is reported
-    why = result.stderr_text.strip()[:300] or f"exit {result.exit_status}"
-    on_entries([error_entry(host, f"log stream ended: {why}")])
+    return result, read
 
 
 class LogFollower:
     """One follow task per host feeding one callback; :meth:`stop` closes every channel."""
 
-    def __init__(self, on_entries: OnEntries) -> None:
+    def __init__(self, on_entries: OnRows) -> None:
         self.on_entries = on_entries
         self.tasks: dict[str, asyncio.Task[None]] = {}
 
@@ -287,19 +350,26 @@ class LogFollower:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _key(e: LogEntry) -> float:
-    return e.time if e.time is not None else 0.0
+def _row_key(row: Row) -> float:
+    when = row[TIME]
+    return when if when is not None else 0.0
 
 
-def merge_by_time(streams: Iterable[Sequence[LogEntry]]) -> list[LogEntry]:
-    """Entries of several hosts (each in time order) merged into one time order (stable)."""
-    return list(heapq.merge(*streams, key=_key))
+def merge_by_time(streams: Iterable[Sequence[Row]]) -> list[Row]:
+    """Rows of several hosts (each in time order) merged into one time order (stable)."""
+    return list(heapq.merge(*streams, key=_row_key))
+
+
+def sort_by_time(rows: list[Row]) -> list[Row]:
+    """``rows`` in time order (stable; a row without a time counts as 0)."""
+    return sorted(rows, key=_row_key)
 
 
 class RingBuffer:
-    """A view's entries in time order, at most ``capacity`` (the oldest are dropped first).
+    """A view's lines (:data:`Row` tuples) in time order, at most ``capacity`` (the oldest are
+    dropped first).
 
-    Entries arriving in order (the usual follow case) are appended; a late host's backlog is
+    Rows arriving in order (the usual follow case) are appended; a late host's backlog is
     inserted in place. :meth:`add` says what fell out, so a filtered view can trim itself.
     """
 
@@ -307,29 +377,37 @@ class RingBuffer:
         if capacity < 1:
             raise ValueError("a log buffer holds at least one line")
         self.capacity = capacity
-        self.entries: list[LogEntry] = []
+        self.rows: list[Row] = []
         self.dropped = 0
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return len(self.rows)
 
-    def add(self, new: Sequence[LogEntry]) -> tuple[list[LogEntry], bool]:
-        """Add ``new``; returns (entries evicted, whether all of ``new`` went at the end in order)."""
-        entries = self.entries
+    def entries(self) -> list[LogEntry]:
+        """A copy of the buffer as LogEntry objects (for reading; the buffer holds rows)."""
+        return [LogEntry(*row) for row in self.rows]
+
+    def add(self, new: Sequence[Row]) -> tuple[list[Row], bool]:
+        """Add ``new``; returns (rows evicted, whether all of ``new`` went at the end in order)."""
+        rows = self.rows
         in_order = True
-        for e in new:
-            if not entries or _key(e) >= _key(entries[-1]):
-                entries.append(e)
+        last = _row_key(rows[-1]) if rows else float("-inf")
+        for row in new:
+            when = row[TIME]
+            key = when if when is not None else 0.0
+            if key >= last:
+                rows.append(row)
+                last = key
             else:
-                bisect.insort_right(entries, e, key=_key)
+                bisect.insort_right(rows, row, key=_row_key)
                 in_order = False
-        evicted: list[LogEntry] = []
-        extra = len(entries) - self.capacity
+        evicted: list[Row] = []
+        extra = len(rows) - self.capacity
         if extra > 0:
-            evicted = entries[:extra]
-            del entries[:extra]
+            evicted = rows[:extra]
+            del rows[:extra]
             self.dropped += extra
         return evicted, in_order
 
     def clear(self) -> None:
-        self.entries.clear()
+        self.rows.clear()

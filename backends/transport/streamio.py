@@ -90,7 +90,13 @@ class LineBatcher:
         self._buf = data[cut + 1:]
         if len(self._buf) > self._max:
             self._buf = b""
-        self._emit(data[:cut].split(b"\n"))
+        # One decode for the whole chunk (it ends at a newline, so no character is cut), then
+        # one split: a per-line decode cost more than the rest of reading a line.
+        text = data[:cut].decode("utf-8", "replace")
+        lines = text.split("\n")
+        if "\r" in text:
+            lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+        self._deliver(lines)
 
     def close(self) -> None:
         """Emit the last line even without a line break."""
@@ -99,8 +105,10 @@ class LineBatcher:
             self._buf = b""
 
     def _emit(self, raws: list[bytes]) -> None:
-        lines = [r[:-1].decode("utf-8", "replace") if r.endswith(b"\r") else r.decode("utf-8", "replace")
-                 for r in raws]
+        self._deliver([r[:-1].decode("utf-8", "replace") if r.endswith(b"\r") else r.decode("utf-8", "replace")
+                       for r in raws])
+
+    def _deliver(self, lines: list[str]) -> None:
         self.lines += len(lines)
         self._on_lines(lines)
 

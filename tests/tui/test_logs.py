@@ -30,6 +30,11 @@ async def until(pilot, cond, timeout: float = 10.0, what: str = "condition") -> 
         await pilot.pause(0.05)
 
 
+def shown(view) -> list[LogEntry]:
+    """The view's rows (tuples) as entries, to read their fields by name."""
+    return [LogEntry(*r) for r in view.rows]
+
+
 def logs(app) -> LogsPane:
     return app.pane("logs")  # type: ignore[return-value]
 
@@ -45,16 +50,16 @@ async def test_key_7_follows_every_host_merged_by_time(xdg):
         await settle(app, pilot)
         await pilot.press("7")
         pane = logs(app)
-        await until(pilot, lambda: {e.host for e in pane.buffer.entries} == set(app.session.host_names),
+        await until(pilot, lambda: {e.host for e in pane.buffer.entries()} == set(app.session.host_names),
                     what="lines of every host")
-        times = [e.time for e in pane.buffer.entries]
+        times = [e.time for e in pane.buffer.entries()]
         assert times == sorted(times)
         # worker-5 (OpenRC, stopped) came from its .err file and shows its failed start.
-        w5 = [e for e in pane.buffer.entries if e.host == "worker-5"]
+        w5 = [e for e in pane.buffer.entries() if e.host == "worker-5"]
         assert any(e.level == "error" and "Failed to start worker" in e.message for e in w5)
         # worker-4 warns about cgroups before its rejected probe.
         assert any(e.host == "worker-4" and e.level == "warning" and "cgroup" in e.message
-                   for e in pane.buffer.entries)
+                   for e in pane.buffer.entries())
         # Follow produces new lines over time.
         n = len(pane.buffer)
         await until(pilot, lambda: len(pane.buffer) > n, what="new followed lines")
@@ -74,27 +79,27 @@ async def test_filters_highlight_pause_wrap_and_save(xdg):
         await pilot.press("colon")
         await pilot.press(*"logs worker-4 worker-5", "enter")
         pane = logs(app)
-        await until(pilot, lambda: {e.host for e in pane.buffer.entries} == {"worker-4", "worker-5"},
+        await until(pilot, lambda: {e.host for e in pane.buffer.entries()} == {"worker-4", "worker-5"},
                     what="both hosts")
         view = pane.view
         await pilot.press("v")  # warnings and worse
-        assert view.rows and all(r.level in ("warning", "error", "fatal") for r in view.rows)
+        assert view.rows and all(r.level in ("warning", "error", "fatal") for r in shown(view))
         await pilot.press("v")  # errors and worse
-        assert view.rows and {r.host for r in view.rows} == {"worker-5"}
+        assert view.rows and {r.host for r in shown(view)} == {"worker-5"}
         await pilot.press("v")  # all again
         await pilot.press("c")
         first = next(iter(view.flt.components))
-        assert view.rows and all(r.component == first for r in view.rows)
+        assert view.rows and all(r.component == first for r in shown(view))
         while view.flt.components:
             await pilot.press("c")
         await pilot.press("slash", *"cgroup", "enter")
-        assert view.rows and all("cgroup" in (r.message + r.component).lower() for r in view.rows)
+        assert view.rows and all("cgroup" in (r.message + r.component).lower() for r in shown(view))
         await pilot.pause(0.1)
         # The match is highlighted (reverse) in the rendered line.
         strip = view.render_line(0)
         assert any(seg.text.lower() == "cgroup" and seg.style and seg.style.reverse for seg in strip)
         await pilot.press("slash", *"!cgroup", "enter")
-        assert view.rows and not any("cgroup" in r.message.lower() for r in view.rows)
+        assert view.rows and not any("cgroup" in r.message.lower() for r in shown(view))
         await pilot.press("slash", "enter")  # cleared
         # Pause keeps the buffer: `f` stops following, lines still arrive.
         await pilot.press("f")
@@ -121,8 +126,8 @@ async def test_host_text_is_never_markup_and_controls_are_visible(xdg):
         pane = logs(app)
         await pilot.pause()
         pane.follower.tasks.clear()
-        pane._entries([LogEntry(FROZEN.timestamp() + 999, "worker-1", "info", "[bold]x[/]",
-                                "\x1b]0;pwned\x07[red]hi[/red]\x1b[2J")])
+        pane.add_rows([LogEntry(FROZEN.timestamp() + 999, "worker-1", "info", "[bold]x[/]",
+                                "\x1b]0;pwned\x07[red]hi[/red]\x1b[2J").row()])
         await pilot.pause(0.1)
         text = screen_text(app)
         assert "\\x1b]0;pwned\\x07[red]hi[/red]\\x1b[2J" in text
@@ -138,8 +143,8 @@ async def test_show_logs_links_from_nodes_and_sysinfo(xdg):
         table.select_key("worker-5")
         await pilot.press("l")
         pane = logs(app)
-        await until(pilot, lambda: pane.buffer.entries and pane.hosts == ["worker-5"], what="worker-5 logs")
-        assert any("Failed to start worker" in e.message for e in pane.buffer.entries)
+        await until(pilot, lambda: pane.buffer.entries() and pane.hosts == ["worker-5"], what="worker-5 logs")
+        assert any("Failed to start worker" in e.message for e in pane.buffer.entries())
         await pilot.press("3")
         await settle(app, pilot)
         si = app.sysinfo_pane.primary_table()
@@ -148,8 +153,8 @@ async def test_show_logs_links_from_nodes_and_sysinfo(xdg):
         await settle(app, pilot)
         at = app.session.sysinfo.result("worker-4").at.timestamp()
         assert pane.window == (at - 600, at + 300) and pane.hosts == ["worker-4"]
-        assert pane.buffer.entries and all(at - 600 <= e.time <= at + 300 for e in pane.buffer.entries)
-        assert any(e.level == "warning" and "cgroup" in e.message for e in pane.buffer.entries)
+        assert pane.buffer.entries() and all(at - 600 <= e.time <= at + 300 for e in pane.buffer.entries())
+        assert any(e.level == "warning" and "cgroup" in e.message for e in pane.buffer.entries())
         assert not pane.follower.tasks  # a window, not a follow
 
 

@@ -27,7 +27,7 @@ from backends.k0s.logs import (
     merge_by_time,
     read_logs,
 )
-from backends.k0s.parsers.logs import LogEntry
+from backends.k0s.parsers.logs import Row
 from backends.paths import xdg_data_dir
 from tui.console import WorkerKey
 from tui.panes.base import Pane
@@ -76,7 +76,7 @@ class LogsPane(Pane):
         return self.view
 
     def on_mount(self) -> None:
-        self.view.bind_source(lambda: self.buffer.entries)
+        self.view.bind_source(lambda: self.buffer.rows)
         self.set_interval(1.0, self._stop_when_hidden)
 
     # ------------------------------------------------------------------ what to show
@@ -152,7 +152,7 @@ class LogsPane(Pane):
 
     async def _read_window(self, since: float, until: float) -> None:
         sink = self._sink()
-        results: list[list[LogEntry]] = []
+        results: list[list[Row]] = []
         for name in self.hosts:
             try:
                 results.append(await read_logs(self.session.host(name), since=since, until=until, lines=None))
@@ -171,16 +171,17 @@ class LogsPane(Pane):
         must not land in the new view)."""
         generation = self._generation
 
-        def sink(entries: list[LogEntry]) -> None:
+        def sink(rows: list[Row]) -> None:
             if generation == self._generation:
-                self._entries(entries)
+                self.add_rows(rows)
 
         return sink
 
-    def _entries(self, entries: list[LogEntry]) -> None:
-        evicted, in_order = self.buffer.add(entries)
+    def add_rows(self, rows: list[Row]) -> None:
+        """Lines into the buffer and the view (what the streams' sink calls)."""
+        evicted, in_order = self.buffer.add(rows)
         if self.is_mounted:
-            self.view.add(entries, evicted, in_order)
+            self.view.add(rows, evicted, in_order)
 
     # ------------------------------------------------------------------ status and keys
 

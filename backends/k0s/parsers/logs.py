@@ -9,6 +9,7 @@ failing node wants the odd line too.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -30,9 +31,11 @@ _LOGRUS_FIELD = re.compile(r'(?<!\S)([A-Za-z_][\w.-]{0,63})=("(?:[^"\\]++|\\.)*+
 _GO_ESCAPE = re.compile(r'\\(?:u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|[0-7]{3}|.)')
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "a": "\a", "b": "\b",
                    "f": "\f", "v": "\v", "'": "'"}
-# "2026-09-01T10:15:42.123456+0000 host k0s[1766]: rest" (journalctl -o short-iso-precise)
-_SHORT_ISO = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:[+-]\d\d:?\d\d|Z)?) "
-                        r"(\S{1,255}) ([^\s:\[]{1,64})(?:\[(\d{1,10})\])?: ?(.*)", re.S)
+# "2026-09-01T10:15:42.123456+00:00 host k0s[1766]: rest" (journalctl -o short-iso-precise; systemd
+# before v250 wrote the zone as +0000). The groups: whole seconds, fraction, zone; the prefix's end
+# is where the logged line starts.
+_SHORT_ISO = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?([+-]\d\d:?\d\d|Z)? "
+                        r"\S{1,255} [^\s:\[]{1,64}(?:\[\d{1,10}\])?: ?")
 # "Jul 08 08:46:25 host k0s[1766]: rest" (journalctl's default short format; no year)
 _SHORT = re.compile(r"([A-Z][a-z]{2}) +(\d{1,2}) (\d\d:\d\d:\d\d) (\S{1,255}) ([^\s:\[]{1,64})"
                     r"(?:\[(\d{1,10})\])?: ?(.*)", re.S)
@@ -41,6 +44,8 @@ _MONTHS = {m: i for i, m in enumerate(
 _CRI = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)) "
                   r"(stdout|stderr) ([FP])(?: (.*))?", re.S)
 _FRACTION = re.compile(r"\.(\d{1,9})")
+_YEAR_10000 = 253402300800.0
+_POW10 = [10 ** n for n in range(10)]
 
 
 @dataclass(slots=True)
@@ -59,14 +64,39 @@ class LogEntry:
     stream: str = ""
     kind: str = "line"
 
+    def row(self) -> Row:
+        """This entry as a :data:`Row` (what a view's buffer holds)."""
+        return (self.time, self.host, self.level, self.component, self.message, self.stream, self.kind)
+
+
+#: A line as a view's buffer holds it: an exact tuple (time, host, level, component, message,
+#: stream, kind), indexed by the constants below. Python's collector stops tracking a tuple of
+#: strings, floats and None, so 50,000 held lines cost each full collection nothing; as 50,000
+#: LogEntry objects they made every one of them slower, and frequent while lines stream in.
+Row = tuple[float | None, str, str, str, str, str, str]
+TIME, HOST, LEVEL, COMPONENT, MESSAGE, STREAM, KIND = range(7)
+
 
 _CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))}
 _CONTROL[0x09] = "    "  # a tab: spaces, so columns stay put
+# The bidirectional overrides and isolates reorder what the operator reads ("Trojan Source"):
+# shown as their escape too, as backends.safetext does for every other text from a host.
+_CONTROL.update({c: f"\\u{c:04x}" for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))})
+# A search is several times cheaper than translate, and almost every line is clean.
+_UNSAFE = re.compile("[" + "".join(f"\\U{c:08x}" for c in sorted(_CONTROL)) + "]")
+_UNSAFE_IN_LINES = re.compile("[" + "".join(f"\\U{c:08x}" for c in sorted(_CONTROL) if c != 0x0A) + "]")
+
+
+def has_unsafe(text: str, *, lines: bool = False) -> bool:
+    """True when ``text`` holds something :func:`visible` would change (a control, a bidi mark);
+    ``lines``: but for newlines (``text`` is many lines)."""
+    return (_UNSAFE_IN_LINES if lines else _UNSAFE).search(text) is not None
 
 
 def visible(text: str) -> str:
-    """``text`` with control characters (ESC, CR, BEL, C1…) shown as ``\\xNN``: safe for a terminal."""
-    return text.translate(_CONTROL)
+    """``text`` with control characters (ESC, CR, BEL, C1…) and bidi overrides shown as
+    ``\\xNN``/``\\uNNNN``: safe for a terminal."""
+    return text.translate(_CONTROL) if _UNSAFE.search(text) else text
 
 
 def _cap(line: str) -> str:
@@ -122,6 +152,14 @@ def parse_time(text: str, *, default_utc: bool = True) -> float | None:
     if m:
         frac = int(m.group(1)) / 10 ** len(m.group(1))
         text = text[:m.start()] + text[m.end():]
+    whole = _whole_seconds(text, default_utc)
+    return None if whole is None else whole + frac
+
+
+@functools.lru_cache(maxsize=4096)
+def _whole_seconds(text: str, default_utc: bool = True) -> float | None:
+    """:func:`parse_time` of a stamp without its fraction. Memoised: a log repeats each second
+    for as many lines as it printed in it, and ``fromisoformat`` is the dear part."""
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
     elif len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit() and text[-3] != ":":
@@ -134,7 +172,48 @@ def parse_time(text: str, *, default_utc: bool = True) -> float | None:
         if not default_utc:
             return None
         when = when.replace(tzinfo=timezone.utc)
-    return when.timestamp() + frac
+    try:
+        return when.timestamp()
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+# The shape k0s prints nearly every line in: time="…" level=L msg="…" [component=C] [stream=S],
+# read by one regex (groups: time text, level, raw msg, klog severity letter, component, stream).
+# The msg runs to the line's last quote (only those two fields may follow it); a msg holding any
+# escape but \" is refused afterwards, and the general field parser reads those lines. The
+# classes are ASCII ([0-9], printable) where the general parser's are Unicode (\d, \S): several
+# times cheaper for the regex engine, and any other line simply takes the general way. For the
+# lines the fast path takes both give the same entry (tests/backends/k0s/test_logs_parsers.py).
+_K0S_FIELDS = (r'time="([^"\\]*)" level=([A-Za-z]{1,16}) '
+               r'msg="((?:([IWEF])\d{4} \d\d:\d\d:\d\d\.\d+\s)?.*)"'  # _KLOG_PREFIX, as it is
+               r'(?: component=([!#-~]{0,64}))?(?: stream=([!#-~]{0,16}))?')
+# _SHORT_ISO's head in ASCII: stamp, host (printable), identifier (but ":" and "["), pid.
+_SHORT_ISO_ASCII = (r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,9}))?"
+                    r"([+-][0-9]{2}:?[0-9]{2}|Z)? [!-~]{1,255} [!-9;-Z\\-~]{1,64}(?:\[[0-9]{1,10}\])?: ?")
+_K0S_LINE = re.compile(_K0S_FIELDS, re.S)
+_K0S_SHORT_LINE = re.compile(_SHORT_ISO_ASCII + _K0S_FIELDS, re.S)
+_KNOWN_LEVELS = {**{level: level for level in LEVELS}, **_LEVEL_ALIASES}
+
+
+def _k0s_fields(level: str, klog: str | None, msg: str) -> tuple[str, str] | None:
+    """(level, message) from the groups of a k0s-shaped line; None when its msg holds an
+    escape other than \" (every backslash must start one, every quote end one)."""
+    quotes = msg.count('"')
+    if quotes or "\\" in msg:
+        if msg.count("\\") != quotes or msg.count('\\"') != quotes:
+            return None
+        msg = msg.replace('\\"', '"')
+    level = _KNOWN_LEVELS.get(level) or normalise_level(level)
+    if klog and level == "info":
+        level = _KLOG[klog]
+    return level, msg
+
+
+@functools.lru_cache(maxsize=4096)
+def _stamp_time(text: str) -> float | None:
+    """:func:`parse_time` memoised, for logrus's whole-second stamps (one per second of log)."""
+    return parse_time(text)
 
 
 def parse_logrus(line: str, host: str = "", *, time: float | None = None) -> LogEntry:
@@ -144,6 +223,19 @@ def parse_logrus(line: str, host: str = "", *, time: float | None = None) -> Log
     one. A line that is not logrus becomes an entry whose message is the whole line.
     """
     line = _cap(line)
+    m = _K0S_LINE.fullmatch(line)
+    if m is not None:
+        stamp, level, msg, klog, component, stream = m.groups()
+        fields = _k0s_fields(level, klog, msg)
+        if fields is not None:
+            when = time if time is not None else _stamp_time(stamp)
+            return LogEntry(when, host, fields[0], component or "", fields[1], stream or "")
+    return _parse_logrus_fields(line, host, time)
+
+
+def _parse_logrus_fields(line: str, host: str, time: float | None) -> LogEntry:
+    """The general logrus parser: every ``key=value`` / ``key="quoted"`` field (the first of
+    each key wins), for any field order and any escapes. ``line`` is already capped."""
     fields: dict[str, str] = {}
     if "level=" in line or "msg=" in line:
         for key, value in _LOGRUS_FIELD.findall(line):
@@ -187,6 +279,8 @@ def parse_journal_json(line: str, host: str = "") -> LogEntry:
     stamp = doc.get("__REALTIME_TIMESTAMP")
     if isinstance(stamp, (str, int)) and str(stamp).isdigit() and len(str(stamp)) <= 20:
         when = int(stamp) / 1e6
+        if when >= _YEAR_10000:  # no calendar shows it (and datetime raises on it)
+            when = None
     return parse_logrus(msg, host, time=when)
 
 
@@ -196,7 +290,11 @@ def parse_journal_short(line: str, host: str = "", *, year: int | None = None) -
     line = _cap(line)
     m = _SHORT_ISO.match(line)
     if m:
-        return parse_logrus(m.group(5), host, time=parse_time(m.group(1)))
+        whole, frac, zone = m.groups()
+        when = _whole_seconds(whole + zone if zone else whole, True)  # parse_time, minus its searches
+        if when is not None and frac:
+            when += int(frac) / 10 ** len(frac)
+        return parse_logrus(line[m.end():], host, time=when)
     m = _SHORT.match(line)
     if m and m.group(1) in _MONTHS:
         y = year or datetime.now(timezone.utc).year
@@ -240,6 +338,78 @@ def parse_line(fmt: str, line: str, host: str = "", component: str = "") -> LogE
     except ParseError:
         text = line[:MAX_LINE] if isinstance(line, str) else repr(line)[:MAX_LINE]
         return LogEntry(None, host, "", component, strip_ansi(text.rstrip("\r\n")))
+
+
+def parse_rows(fmt: str, lines: list[str], host: str = "", component: str = "") -> list[Row]:
+    """:func:`parse_line` of each non-blank line, as rows: the same results, for about one
+    regex a line when the lines are in k0s's usual shape (a ``short`` or ``logrus`` stream of
+    thousands of lines a second). Other lines and formats go through :func:`parse_line`.
+    Never raises."""
+    if fmt == "short":
+        pattern = _K0S_SHORT_LINE
+    elif fmt == "logrus":
+        pattern = _K0S_LINE
+    else:
+        return _rows_one_by_one(fmt, lines, host, component)
+    if lines and max(map(len, lines)) > MAX_LINE:
+        return _rows_one_by_one(fmt, lines, host, component)
+    short = pattern is _K0S_SHORT_LINE
+    known_levels, klog_levels, pow10 = _KNOWN_LEVELS, _KLOG, _POW10
+    rows: list[Row] = []
+    append = rows.append
+    raw: list[str | None] = []  # each row's msg as logged (None: the general parser's row)
+    keep = raw.append
+    last_whole, last_zone, base = None, None, None
+    for line, m in zip(lines, map(pattern.fullmatch, lines)):
+        if m is None:
+            if line and not line.isspace():
+                append(parse_line(fmt, line, host, component).row())
+                keep(None)
+            continue
+        if short:
+            whole, frac, zone, stamp, level, msg, klog, comp, stream = m.groups()
+            if whole != last_whole or zone != last_zone:  # parsed once per second of log
+                last_whole, last_zone = whole, zone
+                base = _whole_seconds(whole + zone if zone else whole, True)
+            if base is None:  # no such date: the line's own (logrus) time, as parse_logrus does
+                when = _stamp_time(stamp)
+            elif frac:
+                when = base + int(frac) / (1_000_000 if len(frac) == 6 else pow10[len(frac)])
+            else:
+                when = base
+        else:
+            stamp, level, msg, klog, comp, stream = m.groups()
+            when = _stamp_time(stamp)
+        keep(msg)
+        if "\\" in msg:
+            msg = msg.replace('\\"', '"')
+        level = known_levels.get(level) or normalise_level(level)
+        if klog and level == "info":
+            level = klog_levels[klog]
+        append((when, host, level, comp or "", msg, stream or "", "line"))
+    # A msg may hold no escape but \" (every backslash starts one, every quote ends one), else
+    # the line is the general parser's. One check for all: the counts of ", \ and \" agree in
+    # total only if they agree in every msg (each \" holds one of each; the newlines between
+    # them keep a \ ending one msg and a " starting the next from counting as a \").
+    text = "\n".join(msg for msg in raw if msg is not None)
+    if not text.count('"') == text.count("\\") == text.count('\\"'):
+        _reparse_escaped(rows, raw, fmt, lines, host, component)
+    return rows
+
+
+def _reparse_escaped(rows: list[Row], raw: list[str | None], fmt: str, lines: list[str], host: str,
+                     component: str) -> None:
+    """Give the general parser the rows whose msg holds more than \" escapes (in place)."""
+    kept = [line for line in lines if line and not line.isspace()]  # rows[i] came from kept[i]
+    for i, msg in enumerate(raw):
+        if msg is not None:
+            quoted = msg.count('\\"')
+            if msg.count('"') != quoted or msg.count("\\") != quoted:
+                rows[i] = parse_line(fmt, kept[i], host, component).row()
+
+
+def _rows_one_by_one(fmt: str, lines: list[str], host: str, component: str) -> list[Row]:
+    return [parse_line(fmt, line, host, component).row() for line in lines if line and not line.isspace()]
 
 
 class CriJoiner:

@@ -52,7 +52,8 @@ async def test_cri_log_of_a_real_container(containerd, tmp_path: Path):
         assert status.state == cri.CONTAINER_RUNNING
         transport = LocalTransport("test")
         task = asyncio.ensure_future(follow_command(transport, "test", container_log_argv(status.log_path), "cri",
-                                                    got.extend, component="talker"))
+                                                    lambda rows: got.extend(LogEntry(*r) for r in rows),
+                                                    component="talker"))
         # stdout and stderr reach the log through two pipes: their order is not fixed
         await until(lambda: {e.message for e in got} >= {"hello one", "oops"},
                     what=f"the first lines: {[(e.message, e.stream) for e in got]}")

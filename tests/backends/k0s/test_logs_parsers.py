@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import tracemalloc
 from datetime import datetime, timezone
 from pathlib import Path
@@ -11,9 +12,12 @@ from pathlib import Path
 import pytest
 
 from backends.hosts.spec import SSHTarget
+from backends.k0s.parsers import logs as logs_parsers
 from backends.k0s.logs import RingBuffer, journal_argv, merge_by_time, openrc_files, tail_argv, unit_for
 from backends.k0s.parsers.logs import (
     MAX_LINE,
+    MESSAGE,
+    TIME,
     CriJoiner,
     LogEntry,
     ParseError,
@@ -23,7 +27,9 @@ from backends.k0s.parsers.logs import (
     parse_journal_short,
     parse_line,
     parse_logrus,
+    parse_rows,
     visible,
+    Row,
 )
 from backends.transport.ssh.shell import shell_command
 
@@ -112,7 +118,8 @@ def test_visible_escapes_control_characters():
 
 def test_argv_builders():
     assert journal_argv("k0sworker", lines=1000, since=1700000000.5, follow=True) == [
-        "journalctl", "-u", "k0sworker", "-o", "json", "--no-pager", "-n", "1000", "--since", "@1700000000", "-f"]
+        "journalctl", "-u", "k0sworker", "-o", "short-iso-precise", "--all", "--no-pager", "-n", "1000",
+        "--since", "@1700000000", "-f"]
     assert tail_argv(openrc_files("/usr/local/bin/k0s"), lines=50, follow=True) == [
         "tail", "-q", "-n", "50", "-F", "--", "/var/log/k0s.log", "/var/log/k0s.err"]
     assert openrc_files("/opt/bin/k0s-1.30") == ("/var/log/k0s-1.30.log", "/var/log/k0s-1.30.err")
@@ -124,15 +131,19 @@ def entry(t: float, host: str = "h", msg: str = "m") -> LogEntry:
     return LogEntry(t, host, "info", "kubelet", msg)
 
 
+def row(t: float, host: str = "h", msg: str = "m") -> Row:
+    return entry(t, host, msg).row()
+
+
 def test_merge_by_time_and_out_of_order_insert():
-    a = [entry(1, "a"), entry(4, "a")]
-    b = [entry(2, "b"), entry(3, "b"), entry(5, "b")]
-    assert [e.time for e in merge_by_time([a, b])] == [1, 2, 3, 4, 5]
+    a = [row(1, "a"), row(4, "a")]
+    b = [row(2, "b"), row(3, "b"), row(5, "b")]
+    assert [r[TIME] for r in merge_by_time([a, b])] == [1, 2, 3, 4, 5]
     buf = RingBuffer(3)
-    assert buf.add([entry(1), entry(3)]) == ([], True)
-    evicted, in_order = buf.add([entry(2), entry(4)])
-    assert not in_order and [e.time for e in evicted] == [1]
-    assert [e.time for e in buf.entries] == [2, 3, 4] and buf.dropped == 1
+    assert buf.add([row(1), row(3)]) == ([], True)
+    evicted, in_order = buf.add([row(2), row(4)])
+    assert not in_order and [r[TIME] for r in evicted] == [1]
+    assert [e.time for e in buf.entries()] == [2, 3, 4] and buf.dropped == 1
 
 
 def test_ring_buffer_bound_under_100k_lines_memory():
@@ -143,15 +154,15 @@ def test_ring_buffer_bound_under_100k_lines_memory():
     tracemalloc.start()
     try:
         for i in range(0, 50_000, 1000):
-            buf.add([parse_logrus(line.format(j), "worker-1") for j in range(i, i + 1000)])
+            buf.add(parse_rows("logrus", [line.format(j) for j in range(i, i + 1000)], "worker-1"))
         at_bound, _ = tracemalloc.get_traced_memory()
         for i in range(50_000, 100_000, 1000):
-            buf.add([parse_logrus(line.format(j), "worker-1") for j in range(i, i + 1000)])
+            buf.add(parse_rows("logrus", [line.format(j) for j in range(i, i + 1000)], "worker-1"))
         after, _peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert len(buf) == 50_000 and buf.dropped == 50_000
-    assert buf.entries[0].message.endswith('x-50000"')
+    assert buf.rows[0][MESSAGE].endswith('x-50000"')
     assert after < at_bound * 1.1  # no growth past the bound
     assert at_bound < 60 << 20
 
@@ -194,3 +205,177 @@ def test_kubelet_log_path_from_labels_stays_under_the_pod_log_root():
     for bad in ("..", "../../etc", "a/b", "", "x\n"):
         assert kubelet_log_path({**labels, "io.kubernetes.container.name": bad}) is None
     assert kubelet_log_path({k: v for k, v in labels.items() if "uid" not in k}) is None
+
+
+# ------------------------------------------------------------------ the fast path
+
+# Lines as k0s prints them (kubelet and apiserver klog inside msg, containerd, etcd, k0s's own),
+# and lines built to sit at the edge of the fast path's shape.
+K0S_LINES = [
+    KUBELET,
+    'time="2024-07-08 08:46:25" level=info msg="I0708 08:46:25.876821 1814 kubelet.go:2468] \\"SyncLoop (PLEG): '
+    'event for pod\\" pod=\\"kube-system/kube-proxy-x\\" event={\\"Type\\":\\"ContainerStarted\\"}" component=kubelet stream=stderr',
+    'time="2024-07-08 08:46:25" level=info msg="W0708 08:46:25.1 1814 reflector.go:547] failed to list" component=kube-apiserver stream=stderr',
+    'time="2024-07-08 08:46:25" level=info msg="E0708 08:46:25.1 1 x.go:1] boom" component=kube-scheduler stream=stderr',
+    'time="2024-07-08 08:46:25" level=info msg="F0708 08:46:25.1 1 x.go:1] fatal" component=kube-controller-manager',
+    'time="2024-07-08 08:46:25" level=info msg="time=\\"2024-07-08T08:46:25.1Z\\" level=info msg=\\"loading plugin\\" '
+    'id=io.containerd.grpc.v1.cri type=io.containerd.grpc.v1" component=containerd stream=stderr',
+    'time="2024-07-08 08:46:25" level=info msg="{\\"level\\":\\"warn\\",\\"ts\\":\\"2024-07-08T08:46:25.1Z\\",'
+    '\\"msg\\":\\"slow fdatasync\\",\\"took\\":\\"1.2s\\"}" component=etcd stream=stderr',
+    'time="2024-07-08 08:46:25" level=info msg="Starting k0s worker"',
+    'time="2024-07-08 08:46:25" level=warning msg="Failed to get node name" component=kubelet',
+    'time="2024-07-08 08:46:25" level=warn msg="cgroup v1 is deprecated"',
+    'time="2024-07-08 08:46:25" level=error msg="Failed to start worker" component=k0s stream=stdout',
+    'time="2024-07-08 08:46:25" level=debug msg=""',
+    'time="2024-07-08 08:46:25" level=INFO msg="upper case level"',
+    'time="2024-07-08 08:46:25" level=info msg="Initializing (not klog)" component=autopilot',
+    'time="2024-07-08 08:46:25" level=info msg="I0708 08:46:25.1\t1 tab after the klog time"',
+    'time="2024-07-08 08:46:25" level=info msg="I٠٧٠٨ 08:46:25.1 1 arabic digits"',
+    # other fields, other orders, other escapes: the general parser's
+    'time="2024-07-08 08:46:25" level=error msg="reconcile failed" component=autopilot error="context deadline exceeded"',
+    'time="2024-07-08 08:46:25" level=info msg="x" stream=stderr component=kubelet',
+    'level=info time="2024-07-08 08:46:25" msg="x"',
+    'time="2024-07-08 08:46:25" level=info msg="tab\\there, newline\\n, backslash \\\\ and \\u00e9" component=k0s',
+    'time="2024-07-08 08:46:25" level=info msg="ends in a backslash\\\\" component=k0s',
+    'time="2024-07-08 08:46:25" level=info msg="quote at the end \\"" component=k0s',
+    'time="2024-07-08 08:46:25" level=info msg="inner " quote" component=k0s',
+    'time="2024-07-08 08:46:25" level=info msg="fake \\" component=evil stream=x" component=real',
+    'time="2024-07-08 08:46:25" level=info msg="a" component=' + "c" * 65,
+    'time="2024-07-08 08:46:25" level=info msg="a" component=kübelet',
+    'time="2024-07-08 08:46:25" level=info msg="a" component=kubelet ',
+    'time="2024-07-08 08:46:25" level=info msg="a" component=kubelet\r',
+    'time="2024-07-08 08:46:25" level=info msg="unquoted end',
+    'time="2024\\"-07" level=info msg="escaped time"',
+    'time="not a time" level=info msg="x"',
+    'time="" level=info msg="no time"',
+    'time="2024-07-08 08:46:25" level=in fo msg="x"',
+    'time="2024-07-08 08:46:25" level=' + "l" * 17 + ' msg="long level"',
+    'time="2024-07-08 08:46:25" level=info msg="\x1b]0;pwned\x07\x1b[2J\x9b6n\u202e" component=k0s',
+    'time="2024-07-08 08:46:25" level=info msg=unquoted component=k0s',
+    "plain text from a child process",
+    "",
+]
+SHORT_HEADS = ["2026-09-01T10:15:42.123456+00:00 node-1 k0s[1766]: ", "2026-09-01T10:15:42.123456+0000 node-1 k0s[1766]: ",
+               "2026-09-01T12:15:42.5+02:00 node-1 k0s[1766]: ", "2026-09-01T10:15:42Z node-1 k0s: ",
+               "2026-09-01T10:15:42.123456789-05:30 nöde k0s[1]:", "2026-02-30T10:15:42.1+00:00 node-1 k0s[1766]: ",
+               "2026-09-01T10:15:42.123456+00:00 node-1 k0s[1766]:  ", "2026-09-01T10:15:42.123456+00:00 a:b k0s[1766]: ",
+               "2026-09-01T10:15:42.123456+00:00 node-1 k0s[x]: ", "2026-٠٩-01T10:15:42.123456+00:00 node-1 k0s[1766]: "]
+
+
+@pytest.fixture
+def general_only(monkeypatch):
+    """Parse with the general parser alone (the fast path's regexes never match)."""
+    def parse(fn, *args, **kw):
+        with monkeypatch.context() as m:
+            never = re.compile(r"(?!)")
+            m.setattr(logs_parsers, "_K0S_LINE", never)
+            m.setattr(logs_parsers, "_K0S_SHORT_LINE", never)
+            return fn(*args, **kw)
+    return parse
+
+
+def random_k0s_lines(rng: random.Random, n: int) -> list[str]:
+    """Lines assembled from k0s-like pieces and hostile ones: escapes, quotes, controls, Unicode."""
+    pieces = ["I0708 08:46:25.876821 1814 kubelet.go:2468] ", "W0708 08:46:25.1 1 x.go:1] ", "E0101 00:00:00.0\u2028",
+              "plain ", '\\"', '\\\\', "\\n", '"', "\\", " component=x", " stream=y", "é", "\x1b[31m", "\t", "\u202e", "=", " "]
+    levels = ["info", "warning", "warn", "error", "debug", "INFO", "Info", "err", "x", ""]
+    tails = ["", " component=kubelet", " component=kubelet stream=stderr", " stream=stdout", " component=", " component=a=b",
+             " component=k0s extra=1", " component=\"q\"", " component=kübelet"]
+    out = []
+    for _ in range(n):
+        msg = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 8)))
+        stamp = rng.choice(["2024-07-08 08:46:25", "2024-07-08T08:46:25.5Z", "", "bad"])
+        out.append(f'time="{stamp}" level={rng.choice(levels)} msg="{msg}"{rng.choice(tails)}')
+    return out
+
+
+def random_fast_lines(rng: random.Random, n: int) -> list[str]:
+    """Lines of the fast path's shape (only \\" escapes), every level, klog prefixes or not."""
+    pieces = ["I0708 08:46:25.876821 1814 kubelet.go:2468] ", "W0708 08:46:25.1 1 x.go:1] ", "E0101 00:00:00.0 ",
+              "F0101 00:00:00.0\u2028", "plain ", '\\"', "é", " component=x", "=", " ", "\x1b[31m", "\u202e", "{}"]
+    levels = ["info", "warning", "warn", "error", "debug", "trace", "fatal", "panic", "INFO", "Warn", "crit", "x"]
+    tails = ["", " component=kubelet", " component=kubelet stream=stderr", " stream=stdout", " component=",
+             " component=a=b", " component=" + "k" * 64]
+    out = []
+    for _ in range(n):
+        msg = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 6)))
+        stamp = rng.choice(["2024-07-08 08:46:25", "2024-07-08T08:46:25.5Z", "", "bad"])
+        out.append(f'time="{stamp}" level={rng.choice(levels)} msg="{msg}"{rng.choice(tails)}')
+    return out
+
+
+def test_fast_path_gives_the_general_parsers_entries(general_only):
+    """For every line, the fast path (one regex a line) and the general field parser agree, in
+    all the entry points: parse_logrus, parse_journal_short, parse_rows ("logrus" and "short")."""
+    rng = random.Random(14)
+    lines = K0S_LINES + random_k0s_lines(rng, 3000)
+    fast_taken = 0
+    for line in lines:
+        assert parse_logrus(line, "h") == general_only(parse_logrus, line, "h"), line
+        assert parse_logrus(line, "h", time=5.0) == general_only(parse_logrus, line, "h", time=5.0), line
+        fast_taken += logs_parsers._K0S_LINE.fullmatch(line) is not None
+    assert fast_taken > len(lines) // 4  # the fast path is taken (by most real lines)
+    assert parse_rows("logrus", lines, "h") == general_only(parse_rows, "logrus", lines, "h")
+    short = [rng.choice(SHORT_HEADS) + line for line in lines]
+    for line in short[:500] + [h + k for h in SHORT_HEADS for k in K0S_LINES]:
+        assert parse_journal_short(line, "h") == general_only(parse_journal_short, line, "h"), line
+    assert parse_rows("short", short, "h") == general_only(parse_rows, "short", short, "h")
+    # Batches the fast loop takes whole (every msg in shape), and the same with one line in
+    # each needing the general parser (an escape, a bare quote): the others keep the fast path.
+    heads = [h for h in SHORT_HEADS if "٠" not in h]
+    for seed in range(20):
+        good = random_fast_lines(random.Random(seed), 300)
+        assert parse_rows("logrus", good, "h") == general_only(parse_rows, "logrus", good, "h")
+        good_short = [heads[i % len(heads)] + line for i, line in enumerate(good)]
+        assert parse_rows("short", good_short, "h") == general_only(parse_rows, "short", good_short, "h")
+        odd = good_short[:150] + [heads[0] + K0S_LINES[19], heads[0] + K0S_LINES[23]] + good_short[150:]
+        assert parse_rows("short", odd, "h") == general_only(parse_rows, "short", odd, "h")
+    # a msg ending in a lone backslash next to one starting with a bare quote: no \\" between them
+    pair = ['time="2024-07-08 08:46:25" level=info msg="abc\\" component=k0s',
+            'time="2024-07-08 08:46:25" level=info msg="" x" component=k0s']
+    assert parse_rows("logrus", pair, "h") == general_only(parse_rows, "logrus", pair, "h")
+    assert sum(logs_parsers._K0S_SHORT_LINE.fullmatch(line) is not None for line in good_short) > 200
+
+
+def test_parse_rows_of_journal_lines_as_parse_line_gives_them():
+    lines = [SHORT_HEADS[0] + KUBELET, "", "   ", "-- Boot 0123 --", SHORT_HEADS[2] + K0S_LINES[3]]
+    rows = parse_rows("short", lines, "w1")
+    assert rows == [parse_line("short", line, "w1").row() for line in lines if line.strip()]
+    first = LogEntry(*rows[0])
+    assert first.time == ts("2026-09-01 10:15:42") + 0.123456 and first.level == "info" and first.component == "kubelet"
+    assert LogEntry(*rows[2]).time == ts("2026-09-01 10:15:42") + 0.5 and LogEntry(*rows[2]).level == "error"
+    records = [json.dumps({"__REALTIME_TIMESTAMP": "1720428385876821", "MESSAGE": KUBELET}), "{broken"]
+    assert parse_rows("json", records, "c1") == [parse_line("json", r, "c1").row() for r in records]
+
+
+def test_hostile_lines_stay_bounded_and_visible_through_the_fast_path():
+    evil = 'time="2024-07-08 08:46:25" level=info msg="\x1b]52;c;aGk=\x07\x9b2J\u202eabc" component=k0s'
+    (row,) = parse_rows("short", [SHORT_HEADS[0] + evil], "h")
+    assert row[MESSAGE] == "\x1b]52;c;aGk=\x07\x9b2J\u202eabc"  # kept as logged…
+    assert visible(row[MESSAGE]) == "\\x1b]52;c;aGk=\\x07\\x9b2J\\u202eabc"  # …and shown escaped
+    huge = SHORT_HEADS[0] + 'time="2024-07-08 08:46:25" level=info msg="' + "x" * (MAX_LINE + 10) + '"'
+    (row,) = parse_rows("short", [huge], "h")
+    assert len(row[MESSAGE]) <= MAX_LINE
+
+
+def test_headless_lines_built_together_equal_line_by_line_and_are_safe():
+    """format_rows (the follow's formatter) says what format_row says of each row, with the
+    time as datetime prints it, and nothing a terminal would act on."""
+    from tui.headless_logs import format_row, format_rows
+
+    rng = random.Random(7)
+    rows = [LogEntry(rng.choice([None, rng.uniform(-1e9, 4e9), 1720428385.9999996, 1720428385.0000004, 1e300, float("nan")]),
+                     rng.choice(["w1", "h\x1b[2J"]), rng.choice(["info", "", "\x1b[31m"]), rng.choice(["kubelet", ""]),
+                     rng.choice(["plain", "new\nline", "\x9b6n", "bidi \u202e", "nbsp\u00a0ok", "tab\tx"])).row()
+            for _ in range(2000)]
+    text = format_rows(rows)
+    assert text == "".join(format_row(r, as_json=False) + "\n" for r in rows)
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]", text)
+    assert text.count("\n") == len(rows)
+    for r in rows[:300]:
+        if r[TIME] is not None and -1e10 < r[TIME] < 1e11:
+            stamp = datetime.fromtimestamp(r[TIME], timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+            assert format_row(r, as_json=False).split(" ")[1] == stamp
+    clean = [LogEntry(1720428385.123456, "w1", "info", "kubelet", "hello").row()] * 3
+    assert format_rows(clean) == "w1 2024-07-08T08:46:25.123456Z info kubelet: hello\n" * 3
+    assert json.loads(format_row(rows[0], as_json=True))["host"] == rows[0][1]

@@ -2,7 +2,8 @@
 
 Each host is its own sshd on 127.0.0.1 whose session PATH starts with a directory holding a
 stand-in `k0s` (`k0s status -o json` saying systemd or OpenRC, or "not running") and a
-stand-in `journalctl` (`-u UNIT -n N [-f]` over a JSON-lines file the test appends to).
+stand-in `journalctl` (`-u UNIT -o json|short-iso-precise -n N [-f]` over the file of that format
+the test appends to; with ``$OLD_JOURNALCTL`` it refuses short-iso-precise as systemd < 234 does).
 The OpenRC files are real files in /var/log named after a unique k0s binary basename.
 """
 
@@ -21,7 +22,7 @@ import pytest
 
 from backends.k0s.host import K0sHost
 from backends.k0s.logs import LogFollower, LogSource, merge_by_time, read_logs, resolve_source
-from backends.k0s.parsers.logs import LogEntry
+from backends.k0s.parsers.logs import MESSAGE, LogEntry, Row
 from backends.transport.ssh.transport import SSHTransport
 from tests.k0s_scripts import _write
 from tui.headless_logs import run_logs
@@ -30,20 +31,26 @@ from widgets.logview import LogFilter
 pytestmark = pytest.mark.timeout(90)
 
 JOURNALCTL = r"""#!/bin/sh
-# stand-in journalctl: -u UNIT [-o json] [-n N] [--since X] [-f] over $LOGDIR/UNIT.json
-unit= n=10 follow=
+# stand-in journalctl: -u UNIT [-o FMT] [-n N] [--since X] [-f] over $LOGDIR/UNIT.FMT
+unit= n=10 follow= fmt=short
 while [ $# -gt 0 ]; do
   case "$1" in
     -u) unit=$2; shift ;;
     -n) n=$2; shift ;;
-    -o|--since|--until) shift ;;
+    -o) fmt=$2; shift ;;
+    --since|--until) shift ;;
     -f) follow=1 ;;
   esac
   shift
 done
-echo "journalctl $unit $n $follow" >> "$LOGDIR/calls.log"
-if [ -n "$follow" ]; then exec tail -n "$n" -F -- "$LOGDIR/$unit.json"; fi
-exec tail -n "$n" -- "$LOGDIR/$unit.json"
+case "$fmt" in
+  json) ;;
+  short-iso-precise) [ -z "$OLD_JOURNALCTL" ] || { echo "Unknown output format '$fmt'." >&2; exit 1; } ;;
+  *) echo "stand-in: no $fmt output" >&2; exit 1 ;;
+esac
+echo "journalctl $unit $n $follow $fmt" >> "$LOGDIR/calls.log"
+if [ -n "$follow" ]; then exec tail -n "$n" -F -- "$LOGDIR/$unit.$fmt"; fi
+exec tail -n "$n" -- "$LOGDIR/$unit.$fmt"
 """
 
 
@@ -71,11 +78,19 @@ def journal_line(t: float, msg: str, **kw) -> str:
     return json.dumps({"__REALTIME_TIMESTAMP": str(int(t * 1e6)), "MESSAGE": logrus(t, msg, **kw)}) + "\n"
 
 
+def short_iso_precise(record: str, hostname: str) -> str:
+    """The `journalctl -o short-iso-precise` line of a JSON record (as systemd >= 250 prints it)."""
+    doc = json.loads(record)
+    us = int(doc["__REALTIME_TIMESTAMP"])
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(us // 1_000_000)) + f".{us % 1_000_000:06d}+00:00"
+    return f"{stamp} {hostname} k0s[1766]: {doc['MESSAGE']}\n"
+
+
 class LogHost:
     """One sshd host with stand-ins; ``append`` adds journal lines."""
 
     def __init__(self, factory, base: Path, name: str, *, sysinit: str = "linux-systemd", role: str = "worker",
-                 running: bool = True, binary: str = "k0s") -> None:
+                 running: bool = True, binary: str = "k0s", old_journalctl: bool = False) -> None:
         self.dir = base / name
         bindir = self.dir / "bin"
         bindir.mkdir(parents=True)
@@ -84,13 +99,21 @@ class LogHost:
         self.unit = "k0sworker" if role == "worker" else "k0scontroller"
         self.journal = self.dir / f"{self.unit}.json"
         self.journal.write_text("")
-        self.server = factory.start(env={"PATH": f"{bindir}:/usr/bin:/bin", "LOGDIR": str(self.dir)})
+        self.short = self.dir / f"{self.unit}.short-iso-precise"
+        self.short.write_text("")
+        env = {"PATH": f"{bindir}:/usr/bin:/bin", "LOGDIR": str(self.dir)}
+        if old_journalctl:
+            env["OLD_JOURNALCTL"] = "1"
+        self.server = factory.start(env=env)
         spec = self.server.host_spec(name, role=role, k0s_binary=binary)
         self.host = K0sHost(spec, SSHTransport(spec, self.server.settings()))
 
     def append(self, lines: list[str]) -> None:
+        """Journal the JSON records ``lines`` (both output formats get them)."""
         with self.journal.open("a") as fh:
             fh.write("".join(lines))
+        with self.short.open("a") as fh:
+            fh.write("".join(short_iso_precise(line, "h-" + self.host.name) for line in lines))
 
 
 @pytest.fixture
@@ -108,6 +131,11 @@ async def make_host(sshd_factory, tmp_path):
         h.server.kill()
 
 
+def collect(got: list[LogEntry]) -> Callable[[list[Row]], None]:
+    """A follower's sink appending the rows it gets to ``got`` as entries (fields by name)."""
+    return lambda rows: got.extend(LogEntry(*r) for r in rows)
+
+
 async def until(cond: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while not cond():
@@ -120,7 +148,7 @@ async def test_follow_gets_new_lines_and_closes_its_channel(make_host):
     t0 = time.time() - 60
     h.append([journal_line(t0 + i, f"old {i}") for i in range(5)])
     got: list[LogEntry] = []
-    follower = LogFollower(got.extend)
+    follower = LogFollower(collect(got))
     follower.start([h.host], lines=3, since=t0 - 10)
     await until(lambda: len(got) == 3, what="the backlog")
     assert [e.message for e in got] == ["old 2", "old 3", "old 4"]
@@ -129,11 +157,11 @@ async def test_follow_gets_new_lines_and_closes_its_channel(make_host):
     await until(lambda: len(got) == 4, what="a new line")
     assert (got[-1].message, got[-1].level, got[-1].component, got[-1].host) == (
         "new 1", "warning", "containerd", "node-a")
-    assert "journalctl k0sworker 3 1" in (h.dir / "calls.log").read_text()
+    assert "journalctl k0sworker 3 1 short-iso-precise" in (h.dir / "calls.log").read_text()
     probe = SSHTransport(h.host.spec, h.server.settings())
     try:
         async def tails() -> str:
-            r = await probe.run(["sh", "-c", f"pgrep -af '[t]ail -n 3 -F -- {h.journal}' || true"])
+            r = await probe.run(["sh", "-c", f"pgrep -af '[t]ail -n 3 -F -- {h.short}' || true"])
             return r.stdout_text
         assert (await tails()).strip(), "the follow runs on the host"
         await follower.stop()
@@ -152,7 +180,7 @@ async def test_merge_of_three_hosts_by_time_and_headless_output(make_host):
     for i, h in enumerate(hosts):
         h.append([journal_line(t0 + i + 3 * k, f"{h.host.name} line {k}") for k in range(4)])
     results = await asyncio.gather(*(read_logs(h.host, since=t0 - 1) for h in hosts))
-    merged = merge_by_time(results)
+    merged = [LogEntry(*r) for r in merge_by_time(results)]
     assert [e.time for e in merged] == sorted(e.time for e in merged)
     assert [e.host for e in merged[:6]] == ["node-a", "node-b", "node-c"] * 2
     assert "journalctl k0scontroller" in (hosts[0].dir / "calls.log").read_text()
@@ -169,10 +197,10 @@ async def test_component_and_level_filters(make_host):
     t0 = time.time() - 100
     h.append([journal_line(t0, "a", component="kubelet"), journal_line(t0 + 1, "b", level="error", component="containerd"),
               journal_line(t0 + 2, "c", level="warning", component="kubelet"), journal_line(t0 + 3, "d", component="etcd")])
-    entries = await read_logs(h.host, since=t0 - 1)
-    assert [e.message for e in entries if LogFilter(components=frozenset({"kubelet"}))(e)] == ["a", "c"]
-    assert [e.message for e in entries if LogFilter(min_level="warning")(e)] == ["b", "c"]
-    assert [e.message for e in entries if LogFilter("!^[ab]$")(e)] == ["c", "d"]
+    rows = await read_logs(h.host, since=t0 - 1)
+    assert [r[MESSAGE] for r in rows if LogFilter(components=frozenset({"kubelet"}))(r)] == ["a", "c"]
+    assert [r[MESSAGE] for r in rows if LogFilter(min_level="warning")(r)] == ["b", "c"]
+    assert [r[MESSAGE] for r in rows if LogFilter("!^[ab]$")(r)] == ["c", "d"]
     out = io.StringIO()
     await run_logs([h.host], since=t0 - 1, component="containerd", out=out, close=False)
     assert out.getvalue().splitlines() == [out.getvalue().splitlines()[0]] and " b" in out.getvalue()
@@ -191,7 +219,7 @@ async def test_openrc_file_source_followed_with_real_tail(make_host, running):
         source = await resolve_source(h.host)
         assert source == LogSource("files", files=(str(out_file), str(err)))
         got: list[LogEntry] = []
-        follower = LogFollower(got.extend)
+        follower = LogFollower(collect(got))
         follower.start([h.host], since=t0 - 10)
         await until(lambda: len(got) == 3, what="the file backlog")
         with err.open("a") as fh:
@@ -210,7 +238,7 @@ async def test_a_host_dropping_mid_follow_is_a_typed_error_others_keep_streaming
     a.append([journal_line(t0, "a0")])
     b.append([journal_line(t0, "b0")])
     got: list[LogEntry] = []
-    follower = LogFollower(got.extend)
+    follower = LogFollower(collect(got))
     follower.start([a.host, b.host], since=t0 - 10)
     await until(lambda: {e.message for e in got} >= {"a0", "b0"}, what="both backlogs")
     b.server.kill()
@@ -231,9 +259,28 @@ async def test_a_flood_loses_nothing_and_keeps_its_order(make_host):
     t0 = time.time() - 3000
     h.append([journal_line(t0 + i * 0.01, f"n{i}") for i in range(60_000)])
     got: list[LogEntry] = []
-    follower = LogFollower(got.extend)
+    follower = LogFollower(collect(got))
     follower.start([h.host], lines=60_000, since=t0 - 10)
     await until(lambda: len(got) >= 60_000, timeout=60, what="all 60,000 lines")
     await follower.stop()
     assert [e.message for e in got[:3]] == ["n0", "n1", "n2"]
     assert [int(e.message[1:]) for e in got] == list(range(60_000))
+
+
+async def test_a_journalctl_without_short_iso_precise_is_read_as_json(make_host):
+    """systemd < 234 refuses `-o short-iso-precise`: the window and the follow ask for json."""
+    h = make_host("node-old", old_journalctl=True)
+    t0 = time.time() - 40
+    h.append([journal_line(t0, "old 0"), journal_line(t0 + 1, "old 1", level="warning")])
+    rows = await read_logs(h.host, since=t0 - 1)
+    assert [(r[MESSAGE], LogEntry(*r).level) for r in rows] == [("old 0", "info"), ("old 1", "warning")]
+    got: list[LogEntry] = []
+    follower = LogFollower(collect(got))
+    follower.start([h.host], since=t0 - 10)
+    await until(lambda: len(got) == 2, what="the backlog over json")
+    h.append([journal_line(t0 + 2, "new")])
+    await until(lambda: len(got) == 3, what="a followed json line")
+    assert got[-1].message == "new" and got[-1].time == pytest.approx(t0 + 2)
+    await follower.stop()
+    calls = (h.dir / "calls.log").read_text()
+    assert "short-iso-precise" not in calls and calls.count(" json") == 2
