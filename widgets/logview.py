@@ -25,6 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from backends.k0s.parsers.logs import COMPONENT, HOST, KIND, LEVEL, MESSAGE, TIME, Row, visible
+from widgets.directkeys import DirectBindings
 from widgets.style import level_style
 
 #: Seconds between repaints while lines stream in.
@@ -69,7 +70,7 @@ class LogFilter:
         return True
 
 
-class LogView(ScrollView, can_focus=True):
+class LogView(DirectBindings, ScrollView, can_focus=True):
     """Columns time, host, level, component, message; follow, wrap, filters, highlighted matches."""
 
     BINDINGS = [
