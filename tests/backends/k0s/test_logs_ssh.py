@@ -353,3 +353,24 @@ async def test_a_journalctl_without_short_iso_precise_is_read_as_json(make_host)
     await follower.stop()
     calls = (h.dir / "calls.log").read_text()
     assert "short-iso-precise" not in calls and calls.count(" json") == 2
+
+
+async def test_headless_text_reports_a_host_that_drops_and_exits_1(make_host):
+    """A host lost mid-follow is a typed error line in the text output, the other host's lines
+    keep coming, and the exit status says a host failed."""
+    up, down = make_host("node-up"), make_host("node-down")
+    t0 = time.time() - 50
+    up.append([journal_line(t0, "u0")])
+    down.append([journal_line(t0, "d0")])
+    out, stop = io.StringIO(), asyncio.Event()
+    task = asyncio.ensure_future(run_logs([up.host, down.host], since=t0 - 10, follow=True, out=out,
+                                          close=False, stop=stop))
+    await until(lambda: out.getvalue().count("\n") == 2, what="both backlogs")
+    down.server.kill()
+    await until(lambda: "log stream lost" in out.getvalue(), what="the error line")
+    up.append([journal_line(t0 + 5, "u1")])
+    await until(lambda: 'msg="u1"' in out.getvalue(), what="the surviving host's new line")
+    stop.set()
+    assert await task == 1
+    err = next(ln for ln in out.getvalue().splitlines() if "log stream lost" in ln)
+    assert err.startswith("node-down ") and " error k0s-tui: log stream lost (" in err
