@@ -87,9 +87,18 @@ _UNSAFE = re.compile("[" + "".join(f"\\U{c:08x}" for c in sorted(_CONTROL)) + "]
 _UNSAFE_IN_LINES = re.compile("[" + "".join(f"\\U{c:08x}" for c in sorted(_CONTROL) if c != 0x0A) + "]")
 
 
+# ASCII text can hold only the C0 controls and DEL of all that: deleting them from its bytes
+# (one C loop) finds them several times faster than the search (a batch of log is ASCII).
+_ASCII_UNSAFE = bytes(c for c in _CONTROL if c < 0x80)
+_ASCII_UNSAFE_IN_LINES = bytes(c for c in _CONTROL if c < 0x80 and c != 0x0A)
+
+
 def has_unsafe(text: str, *, lines: bool = False) -> bool:
     """True when ``text`` holds something :func:`visible` would change (a control, a bidi mark);
     ``lines``: but for newlines (``text`` is many lines)."""
+    if text.isascii():
+        data = text.encode("ascii")
+        return len(data.translate(None, _ASCII_UNSAFE_IN_LINES if lines else _ASCII_UNSAFE)) != len(data)
     return (_UNSAFE_IN_LINES if lines else _UNSAFE).search(text) is not None
 
 
