@@ -134,7 +134,7 @@ class _RawHost:
     __slots__ = ("name", "prefix", "last", "gate")
 
     def __init__(self, name: str, since: float | None) -> None:
-        self.name, self.prefix, self.last, self.gate = name, f"{name} ", None, since
+        self.name, self.prefix, self.last, self.gate = name, f"{visible(name)} ", None, since
 
 
 #: One arrival of a text-mode follow: a host's raw batch ``(host, fmt, lines)`` or an error row.
@@ -174,10 +174,10 @@ class RawPrinter:
         if not lines:
             return ""
         prefix = self.hosts[item[0]].prefix
-        text = "\n".join(lines)
-        if has_unsafe(text, lines=True):
-            text = "\n".join(map(visible, lines))
-        return prefix + text.replace("\n", "\n" + prefix) + "\n"
+        text = prefix + ("\n" + prefix).join(lines) + "\n"  # one C-level pass builds the batch
+        if has_unsafe(text, lines=True):  # and one checks it (the prefix is made safe already)
+            text = prefix + ("\n" + prefix).join(map(visible, lines)) + "\n"
+        return text
 
     @staticmethod
     def _safe(lines: list[str]) -> list[str]:
