@@ -1,7 +1,11 @@
 """Headless `k0s-tui [hosts] logs [HOST…] [--since 10m] [--follow] [--component C] [--json]`.
 
-Prints k0s's own log of the chosen hosts (default: all), each line prefixed with its host,
-merged by time; ``--json`` prints one JSON object per line. With ``--follow`` the streams stay
+Prints k0s's own log of the chosen hosts (default: all), each line as the host's log source
+printed it (journalctl's ``short-iso-precise`` line, the OpenRC file's logrus line) prefixed with
+the host, merged by time; ``--json`` prints the parsed fields, one JSON object per line. The text
+form parses nothing: a single host's batch is prefixed with string operations over the whole
+batch, several hosts are merged by each line's leading stamp only, and ``--component`` parses
+just to filter. With ``--follow`` the streams stay
 open (one channel per host) until interrupted; lines are merged within short flush windows.
 Control characters never reach the terminal. Exit: 0, 1 when any host failed, 2 for usage.
 No Textual here.
@@ -20,8 +24,10 @@ from typing import TextIO
 
 from backends.errors import BackendError
 from backends.k0s.host import K0sHost
-from backends.k0s.logs import DEFAULT_LINES, LogFollower, error_entry, merge_by_time, read_logs, sort_by_time
-from backends.k0s.parsers.logs import COMPONENT, HOST, KIND, LEVEL, MESSAGE, STREAM, TIME, Row, has_unsafe, visible
+from backends.k0s.logs import (DEFAULT_LINES, DEFAULT_SINCE, LogFollower, error_entry, merge_by_time, read_logs,
+                               read_raw, sort_by_time)
+from backends.k0s.parsers.logs import (COMPONENT, HOST, KIND, LEVEL, MESSAGE, STREAM, TIME, Row, has_unsafe,
+                                       line_times, parse_rows, visible)
 from backends.safetext import dumps_json
 
 EXIT_OK, EXIT_HOST_FAILED, EXIT_USAGE = 0, 1, 2
@@ -121,6 +127,98 @@ def format_rows(rows: list[Row]) -> str:
     return "\n".join(lines) + "\n"
 
 
+class _RawHost:
+    """One host's raw text output: its prefix, the time of its last stamped line, and whether
+    its lines still need the ``--since`` check (a files source cannot select by time)."""
+
+    __slots__ = ("name", "prefix", "last", "gate")
+
+    def __init__(self, name: str, since: float | None) -> None:
+        self.name, self.prefix, self.last, self.gate = name, f"{visible(name)} ", None, since
+
+
+#: One arrival of a text-mode follow: a host's raw batch ``(host, fmt, lines)`` or an error row.
+_Item = tuple[str, str, list[str]] | Row
+
+
+class RawPrinter:
+    """Turns raw batches (and typed error rows) into the text output, safe for a terminal.
+
+    ``merge``: several hosts, whose lines are ordered by their stamps; otherwise the batches
+    are printed in arrival order with no per-line work beyond escaping an unsafe batch.
+    """
+
+    def __init__(self, hosts: Sequence[str], *, since: float | None, component: str | None) -> None:
+        self.hosts = {name: _RawHost(name, since) for name in hosts}
+        self.merge = len(self.hosts) > 1
+        self.since, self.component = since, component
+
+    def render(self, items: list[_Item]) -> str:
+        """The output of ``items`` (each line ending in a newline)."""
+        if not self.merge:
+            return "".join(self._batch(item) if len(item) == 3 else format_rows([item]) for item in items)
+        timed: list[tuple[float, str]] = []
+        for item in items:
+            if len(item) == 3:
+                lines, times = self._lines(*item, need_times=True)
+                prefix = self.hosts[item[0]].prefix
+                lines = self._safe(lines)
+                timed.extend(zip([0.0 if t is None else t for t in times], [prefix + line for line in lines]))
+            else:
+                timed.append((item[TIME] or 0.0, format_rows([item])[:-1]))
+        timed.sort(key=lambda pair: pair[0])  # stable: a host's lines keep their order
+        return "".join(line + "\n" for _when, line in timed)
+
+    def _batch(self, item: tuple[str, str, list[str]]) -> str:
+        lines, _times = self._lines(*item, need_times=False)
+        if not lines:
+            return ""
+        prefix = self.hosts[item[0]].prefix
+        text = prefix + ("\n" + prefix).join(lines) + "\n"  # one C-level pass builds the batch
+        if has_unsafe(text, lines=True):  # and one checks it (the prefix is made safe already)
+            text = prefix + ("\n" + prefix).join(map(visible, lines)) + "\n"
+        return text
+
+    @staticmethod
+    def _safe(lines: list[str]) -> list[str]:
+        return list(map(visible, lines)) if has_unsafe("\n".join(lines), lines=True) else lines
+
+    def _lines(self, host: str, fmt: str, lines: list[str], *,
+               need_times: bool) -> tuple[list[str], list[float | None]]:
+        """The lines of a batch to print, and their times when ``need_times`` (or a check of
+        ``--since`` needs them): parsed only for ``--component`` or a json source."""
+        state = self.hosts[host]
+        if "" in lines:
+            lines = [line for line in lines if line]
+        if self.component or fmt not in ("short", "logrus"):
+            kept = [line for line in lines if not line.isspace()]
+            rows = parse_rows(fmt, kept, host)
+            if fmt not in ("short", "logrus"):  # journalctl too old for short-iso-precise: json
+                kept = [format_rows([row])[len(state.prefix):-1] for row in rows]
+            pairs = [(line, row) for line, row in zip(kept, rows)
+                     if not self.component or row[COMPONENT] == self.component]
+            times: list[float | None] = []
+            for _line, row in pairs:
+                state.last = row[TIME] if row[TIME] is not None else state.last
+                times.append(state.last)
+            lines = [line for line, _row in pairs]
+        elif need_times or (state.gate is not None and fmt == "logrus"):
+            times = line_times(fmt, lines, state.last)
+            if times:
+                state.last = times[-1]
+        else:
+            return lines, []
+        if state.gate is not None and fmt == "logrus" and lines:
+            # tail prints the file's last lines whatever their time: drop those before --since
+            # (the file is in time order, so the check ends at the first line that passes)
+            first = next((i for i, t in enumerate(times) if t is not None and t >= state.gate), None)
+            if first is None:
+                return [], []
+            state.gate = None
+            lines, times = lines[first:], times[first:]
+        return lines, times
+
+
 async def run_logs(hosts: Sequence[K0sHost], *, names: Sequence[str] = (), since: float | None = None,
                    follow: bool = False, component: str | None = None, as_json: bool = False,
                    lines: int | None = DEFAULT_LINES, out: TextIO, close: bool = True,
@@ -134,6 +232,63 @@ async def run_logs(hosts: Sequence[K0sHost], *, names: Sequence[str] = (), since
     if unknown:
         out.write(f"k0s-tui: unknown host: {', '.join(unknown)}\n")
         return EXIT_USAGE
+    since = time.time() - DEFAULT_SINCE if since is None else since
+    try:
+        if as_json:
+            return await _run_json(chosen, since=since, follow=follow, component=component, lines=lines,
+                                   out=out, stop=stop)
+        return await _run_raw(chosen, since=since, follow=follow, component=component, lines=lines,
+                              out=out, stop=stop)
+    finally:
+        if close:
+            await asyncio.gather(*(h.transport.close() for h in hosts), return_exceptions=True)
+
+
+async def _run_raw(chosen: list[K0sHost], *, since: float, follow: bool, component: str | None,
+                   lines: int | None, out: TextIO, stop: asyncio.Event | None) -> int:
+    """The text form: each line as the source printed it, prefixed with its host."""
+    printer = RawPrinter([h.name for h in chosen], since=since, component=component)
+    failed = False
+
+    def emit(items: list[_Item]) -> None:
+        nonlocal failed
+        if any(len(item) != 3 for item in items):
+            failed = True
+        text = printer.render(items)
+        if text:
+            out.write(text)
+            out.flush()
+
+    if not follow:
+        results = await asyncio.gather(*(_read_raw(h, since, lines) for h in chosen))
+        emit([item for result in results for item in result])
+        return EXIT_HOST_FAILED if failed else EXIT_OK
+    pending: list[_Item] = []
+    follower = LogFollower(pending.extend, raw=lambda host, fmt, batch: pending.append((host, fmt, batch)))
+    await _follow(follower, chosen, pending, emit, since=since, lines=lines, stop=stop, sort=False)
+    return EXIT_HOST_FAILED if failed else EXIT_OK
+
+
+async def _follow(follower: LogFollower, chosen: list[K0sHost], pending: list, emit, *, since: float,
+                  lines: int | None, stop: asyncio.Event | None, sort: bool) -> None:
+    follower.start(list(chosen), lines=lines, since=since)
+    try:
+        while follower.running and not (stop is not None and stop.is_set()):
+            # a flush window, cut short when the streams end (a host printing flat out)
+            await asyncio.wait(list(follower.tasks.values()), timeout=FLUSH)
+            if pending:
+                batch = sort_by_time(pending) if sort else list(pending)
+                pending.clear()
+                emit(batch)
+    finally:
+        await follower.stop()
+        if pending:
+            emit(sort_by_time(pending) if sort else list(pending))
+
+
+async def _run_json(chosen: list[K0sHost], *, since: float, follow: bool, component: str | None,
+                    lines: int | None, out: TextIO, stop: asyncio.Event | None) -> int:
+    """``--json``: the parsed fields of each line, one object per line."""
     failed = False
 
     def emit(rows: list[Row]) -> None:
@@ -142,38 +297,26 @@ async def run_logs(hosts: Sequence[K0sHost], *, names: Sequence[str] = (), since
             failed = True
         if component:
             rows = [r for r in rows if r[KIND] == "error" or r[COMPONENT] == component]
-        if not rows:
-            return
-        if as_json:
+        if rows:
             out.write("".join(format_row(r, as_json=True) + "\n" for r in rows))
-        else:
-            out.write(format_rows(rows))
-        out.flush()
+            out.flush()
 
-    try:
-        if not follow:
-            results = await asyncio.gather(*(_read(h, since, lines) for h in chosen))
-            emit(merge_by_time(results))
-            return EXIT_HOST_FAILED if failed else EXIT_OK
-        pending: list[Row] = []
-        follower = LogFollower(pending.extend)
-        follower.start(list(chosen), lines=lines, since=since)
-        try:
-            while follower.running and not (stop is not None and stop.is_set()):
-                # a flush window, cut short when the streams end (a host printing flat out)
-                await asyncio.wait(list(follower.tasks.values()), timeout=FLUSH)
-                if pending:
-                    batch = sort_by_time(pending)
-                    pending.clear()
-                    emit(batch)
-        finally:
-            await follower.stop()
-            if pending:
-                emit(sort_by_time(pending))
+    if not follow:
+        results = await asyncio.gather(*(_read(h, since, lines) for h in chosen))
+        emit(merge_by_time(results))
         return EXIT_HOST_FAILED if failed else EXIT_OK
-    finally:
-        if close:
-            await asyncio.gather(*(h.transport.close() for h in hosts), return_exceptions=True)
+    pending: list[Row] = []
+    await _follow(LogFollower(pending.extend), chosen, pending, emit, since=since, lines=lines, stop=stop,
+                  sort=True)
+    return EXIT_HOST_FAILED if failed else EXIT_OK
+
+
+async def _read_raw(host: K0sHost, since: float | None, lines: int | None) -> list[_Item]:
+    try:
+        fmt, raw = await read_raw(host, since=since, lines=lines)
+    except BackendError as exc:
+        return [error_entry(host.name, f"cannot read the log ({exc.kind}): {exc.message}")]
+    return [(host.name, fmt, raw)]
 
 
 async def _read(host: K0sHost, since: float | None, lines: int | None) -> list[Row]:

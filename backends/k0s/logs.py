@@ -35,6 +35,9 @@ DEFAULT_BUFFER = 50_000
 CONSOLE = "k0s-tui"
 
 OnRows = Callable[[list[Row]], None]
+#: ``(host, fmt, lines)``: a batch of lines exactly as the host's log source printed them
+#: (``fmt``: the parser format that would read them), for a consumer that does not parse.
+OnRawLines = Callable[[str, str, list[str]], None]
 #: ``journalctl -o``: exact times (µs) at a fifth of the bytes of ``json`` (whose records carry
 #: some twenty fields), and a line that parses for a few µs. A journalctl too old to know it
 #: (systemd < 234) refuses it, and ``json`` is asked instead.
@@ -192,9 +195,11 @@ def error_entry(host: str, message: str, when: float | None = None) -> Row:
     return LogEntry(when if when is not None else time.time(), host, "error", CONSOLE, message, kind="error").row()
 
 
-async def read_logs(host: K0sHost, *, source: LogSource | None = None, lines: int | None = DEFAULT_LINES,
-                    since: float | None = None, until: float | None = None) -> list[Row]:
-    """A window of ``host``'s k0s log, oldest first (``since`` defaults to one hour ago).
+async def read_raw(host: K0sHost, *, source: LogSource | None = None, lines: int | None = DEFAULT_LINES,
+                   since: float | None = None, until: float | None = None) -> tuple[str, list[str]]:
+    """A window of ``host``'s k0s log as the source printed it, oldest first: ``(fmt, lines)``
+    (``since`` defaults to one hour ago; a files source cannot select by time, so its lines
+    are the last ``lines`` whatever their time).
 
     Raises BackendError when the host cannot be reached or the command fails.
     """
@@ -210,25 +215,38 @@ async def read_logs(host: K0sHost, *, source: LogSource | None = None, lines: in
     if not result.ok:
         raise BackendError(host.name, f"cannot read {source.describe()}: "
                            f"{result.stderr_text.strip()[:300] or f'exit {result.exit_status}'}")
-    return _Parser(host.name, source.fmt, since=since, until=until)(result.stdout_text.splitlines())
+    return source.fmt, result.stdout_text.splitlines()
+
+
+async def read_logs(host: K0sHost, *, source: LogSource | None = None, lines: int | None = DEFAULT_LINES,
+                    since: float | None = None, until: float | None = None) -> list[Row]:
+    """A window of ``host``'s k0s log, parsed, oldest first (``since`` defaults to one hour ago).
+
+    Raises BackendError when the host cannot be reached or the command fails.
+    """
+    since = time.time() - DEFAULT_SINCE if since is None else since
+    fmt, raw = await read_raw(host, source=source, lines=lines, since=since, until=until)
+    return _Parser(host.name, fmt, since=since, until=until)(raw)
 
 
 async def follow_host(host: K0sHost, on_entries: OnRows, *, source: LogSource | None = None,
-                      lines: int | None = DEFAULT_LINES, since: float | None = None) -> None:
+                      lines: int | None = DEFAULT_LINES, since: float | None = None,
+                      raw: OnRawLines | None = None) -> None:
     """Stream ``host``'s log into ``on_entries`` until cancelled (one long-lived command).
 
-    Never raises for the host's own failures: an unreachable or dropped host, or a command
+    With ``raw`` the lines are not parsed: each batch goes to ``raw`` as the source printed it
+    (the headless path), and only the error entries to ``on_entries``. Never raises for the host's own failures: an unreachable or dropped host, or a command
     that ends, becomes an :func:`error_entry` so a merged view shows it in place.
     """
     try:
         source = source or await resolve_source(host)
         since = time.time() - DEFAULT_SINCE if since is None else since
         result, read = await _stream(host.transport, host.name, source.argv(lines=lines, since=since, follow=True),
-                                     source.fmt, on_entries, sudo=host.sudo, since=since)
+                                     source.fmt, on_entries, sudo=host.sudo, since=since, raw=raw)
         older = source.fallback(result) if read == 0 else None
         if older is not None:
             result, read = await _stream(host.transport, host.name, older.argv(lines=lines, since=since, follow=True),
-                                         older.fmt, on_entries, sudo=host.sudo, since=since)
+                                         older.fmt, on_entries, sudo=host.sudo, since=since, raw=raw)
         on_entries([_ended(host.name, result)])
     except BackendError as exc:
         on_entries([error_entry(host.name, f"log stream lost ({exc.kind}): {exc.message}")])
@@ -257,13 +275,16 @@ def _ended(host: str, result: CommandResult) -> Row:
 
 
 async def _stream(transport, host: str, argv: list[str], fmt: str, on_entries: OnRows, *,
-                  sudo: bool = False, since: float | None = None, component: str = "") -> tuple[CommandResult, int]:
-    """Run ``argv`` until it ends, feeding its parsed lines; returns its result and the number
-    of lines it printed. Raises BackendError.
+                  sudo: bool = False, since: float | None = None, component: str = "",
+                  raw: OnRawLines | None = None) -> tuple[CommandResult, int]:
+    """Run ``argv`` until it ends, feeding its parsed lines (or its raw batches to ``raw``);
+    returns its result and the number of lines it printed. Raises BackendError.
 
     Reading and parsing are decoupled: the reader queues raw lines, a parser task takes them
     :data:`PARSE_SLICE` at a time from the front, yielding in between; entries keep their order.
     """
+    if raw is not None:
+        return await _stream_raw(transport, host, argv, fmt, raw, sudo=sudo)
     parse = _Parser(host, fmt, component, since)
     read = 0
     pending: collections.deque[list[str]] = collections.deque()
@@ -318,11 +339,26 @@ async def _stream(transport, host: str, argv: list[str], fmt: str, on_entries: O
     return result, read
 
 
-class LogFollower:
-    """One follow task per host feeding one callback; :meth:`stop` closes every channel."""
+async def _stream_raw(transport, host: str, argv: list[str], fmt: str, raw: OnRawLines, *,
+                      sudo: bool = False) -> tuple[CommandResult, int]:
+    read = 0
 
-    def __init__(self, on_entries: OnRows) -> None:
+    def forward(lines: list[str]) -> None:
+        nonlocal read
+        read += len(lines)
+        raw(host, fmt, lines)
+
+    result = await transport.stream_lines(argv, forward, sudo=sudo)
+    return result, read
+
+
+class LogFollower:
+    """One follow task per host feeding one callback (and raw batches to ``raw`` when given,
+    unparsed); :meth:`stop` closes every channel."""
+
+    def __init__(self, on_entries: OnRows, raw: OnRawLines | None = None) -> None:
         self.on_entries = on_entries
+        self.raw = raw
         self.tasks: dict[str, asyncio.Task[None]] = {}
 
     def start(self, hosts: Sequence[K0sHost], *, lines: int | None = DEFAULT_LINES,
@@ -331,7 +367,7 @@ class LogFollower:
         for host in hosts:
             if host.name not in self.tasks or self.tasks[host.name].done():
                 self.tasks[host.name] = asyncio.ensure_future(
-                    follow_host(host, self.on_entries, lines=lines, since=since))
+                    follow_host(host, self.on_entries, lines=lines, since=since, raw=self.raw))
 
     def add_task(self, name: str, coro) -> None:
         """Follow with a custom coroutine (a container's log) under ``name``."""

@@ -379,3 +379,16 @@ def test_headless_lines_built_together_equal_line_by_line_and_are_safe():
     clean = [LogEntry(1720428385.123456, "w1", "info", "kubelet", "hello").row()] * 3
     assert format_rows(clean) == "w1 2024-07-08T08:46:25.123456Z info kubelet: hello\n" * 3
     assert json.loads(format_row(rows[0], as_json=True))["host"] == rows[0][1]
+
+
+def test_has_unsafe_finds_every_character_visible_escapes_in_ascii_and_other_text():
+    """The ASCII fast check (bytes deleted) and the search agree with visible() on every
+    character up to U+2FFF, in a line and in many lines (newlines allowed only there)."""
+    from backends.k0s.parsers.logs import has_unsafe, visible
+    for code in range(0x3000):
+        c = chr(code)
+        for text in (f"ok {c} ok", f"é {c} ok"):  # ASCII around it, and not
+            changed = visible(text) != text
+            assert has_unsafe(text) is changed, (hex(code), text)
+            assert has_unsafe(f"a\n{text}\nb", lines=True) is (changed and c != "\n"), hex(code)
+    assert has_unsafe("a\nb") is True and has_unsafe("a\nb", lines=True) is False

@@ -188,8 +188,68 @@ async def test_merge_of_three_hosts_by_time_and_headless_output(make_host):
     rc = await run_logs([h.host for h in hosts], since=t0 - 1, out=out, close=False)
     lines = out.getvalue().splitlines()
     assert rc == 0 and len(lines) == 12
-    assert [ln.split()[0] for ln in lines[:3]] == ["node-a", "node-b", "node-c"]
-    assert lines[0].endswith("info kubelet: node-a line 0")
+    # each line as journalctl printed it (short-iso-precise), prefixed with its host, by time
+    printed = {h.host.name: h.short.read_text().splitlines() for h in hosts}
+    expected = [f"{name} {line}" for k in range(4) for name in ("node-a", "node-b", "node-c")
+                for line in [printed[name][k]]]
+    assert lines == expected
+    assert lines[0].startswith("node-a ") and 'msg="node-a line 0" component=kubelet' in lines[0]
+
+
+async def test_headless_follow_of_three_hosts_merges_raw_lines_by_time(make_host):
+    """Three followed hosts whose lines interleave in time: the text output orders them by each
+    line's leading stamp only (a line without one keeps the previous line's time)."""
+    hosts = [make_host(f"node-{c}") for c in "xyz"]
+    t0 = time.time() - 200
+    for i, h in enumerate(hosts):
+        h.append([journal_line(t0 + i + 3 * k, f"{h.host.name} m{k}") for k in range(3)])
+    hosts[2].short.open("a").write("a continuation line without a stamp\n")
+    out, stop = io.StringIO(), asyncio.Event()
+    task = asyncio.ensure_future(run_logs([h.host for h in hosts], since=t0 - 1, follow=True, out=out,
+                                          close=False, stop=stop))
+    await until(lambda: out.getvalue().count("\n") == 10, what="the three backlogs")
+    stop.set()
+    assert await task == 0
+    lines = out.getvalue().splitlines()
+    assert [ln.split(" ", 1)[0] for ln in lines] == ["node-x", "node-y", "node-z"] * 3 + ["node-z"]
+    assert [ln.split('msg="')[1].split('"')[0] for ln in lines[:9]] == [
+        f"node-{c} m{k}" for k in range(3) for c in "xyz"]
+    assert lines[-1] == "node-z a continuation line without a stamp"
+    assert lines[0] == "node-x " + hosts[0].short.read_text().splitlines()[0]
+
+
+async def test_headless_text_escapes_a_hostile_line(make_host):
+    """ESC, a C1 control (CSI, U+009B), a bidi override and a BEL in the host's line are shown
+    escaped in the raw output, whole batch or not; the clean lines around it are untouched."""
+    h = make_host("node-evil")
+    t0 = time.time() - 30
+    h.append([journal_line(t0, "clean before"), journal_line(t0 + 1, "x\x1b]0;pwned\x07 \u009b2J \u202eevil"),
+              journal_line(t0 + 2, "clean after")])
+    for follow in (False, True):
+        out, stop = io.StringIO(), asyncio.Event()
+        task = asyncio.ensure_future(run_logs([h.host], since=t0 - 1, follow=follow, out=out, close=False,
+                                              stop=stop))
+        await until(lambda: out.getvalue().count("\n") == 3, what="the three lines")
+        stop.set()
+        assert await task == 0
+        text = out.getvalue()
+        assert not any(c in text for c in "\x1b\x07\u009b\u202e")
+        lines = text.splitlines()
+        assert 'x\\x1b]0;pwned\\x07 \\x9b2J \\u202eevil' in lines[1]
+        assert lines[0] == "node-evil " + h.short.read_text().splitlines()[0]
+        assert lines[2] == "node-evil " + h.short.read_text().splitlines()[2]
+
+
+async def test_headless_json_keeps_the_parsed_fields(make_host):
+    h = make_host("node-j")
+    t0 = time.time() - 30
+    h.append([journal_line(t0, "j0", level="warning", component="etcd")])
+    out = io.StringIO()
+    assert await run_logs([h.host], since=t0 - 1, as_json=True, out=out, close=False) == 0
+    doc = json.loads(out.getvalue())
+    assert {k: doc[k] for k in ("host", "level", "component", "message", "kind")} == {
+        "host": "node-j", "level": "warning", "component": "etcd", "message": "j0", "kind": "line"}
+    assert doc["time"].startswith(time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t0)))
 
 
 async def test_component_and_level_filters(make_host):
@@ -203,7 +263,16 @@ async def test_component_and_level_filters(make_host):
     assert [r[MESSAGE] for r in rows if LogFilter("!^[ab]$")(r)] == ["c", "d"]
     out = io.StringIO()
     await run_logs([h.host], since=t0 - 1, component="containerd", out=out, close=False)
-    assert out.getvalue().splitlines() == [out.getvalue().splitlines()[0]] and " b" in out.getvalue()
+    assert out.getvalue().splitlines() == ["node-f " + h.short.read_text().splitlines()[1]]
+    out, stop = io.StringIO(), asyncio.Event()
+    task = asyncio.ensure_future(run_logs([h.host], since=t0 - 1, component="kubelet", follow=True, out=out,
+                                          close=False, stop=stop))
+    await until(lambda: out.getvalue().count("\n") == 2, what="the kubelet lines")
+    h.append([journal_line(t0 + 4, "e", component="etcd"), journal_line(t0 + 5, "f", component="kubelet")])
+    await until(lambda: out.getvalue().count("\n") == 3, what="the followed kubelet line")
+    stop.set()
+    assert await task == 0
+    assert [ln.split('msg="')[1][0] for ln in out.getvalue().splitlines()] == ["a", "c", "f"]
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the OpenRC log files live in /var/log: needs root")
@@ -284,3 +353,24 @@ async def test_a_journalctl_without_short_iso_precise_is_read_as_json(make_host)
     await follower.stop()
     calls = (h.dir / "calls.log").read_text()
     assert "short-iso-precise" not in calls and calls.count(" json") == 2
+
+
+async def test_headless_text_reports_a_host_that_drops_and_exits_1(make_host):
+    """A host lost mid-follow is a typed error line in the text output, the other host's lines
+    keep coming, and the exit status says a host failed."""
+    up, down = make_host("node-up"), make_host("node-down")
+    t0 = time.time() - 50
+    up.append([journal_line(t0, "u0")])
+    down.append([journal_line(t0, "d0")])
+    out, stop = io.StringIO(), asyncio.Event()
+    task = asyncio.ensure_future(run_logs([up.host, down.host], since=t0 - 10, follow=True, out=out,
+                                          close=False, stop=stop))
+    await until(lambda: out.getvalue().count("\n") == 2, what="both backlogs")
+    down.server.kill()
+    await until(lambda: "log stream lost" in out.getvalue(), what="the error line")
+    up.append([journal_line(t0 + 5, "u1")])
+    await until(lambda: 'msg="u1"' in out.getvalue(), what="the surviving host's new line")
+    stop.set()
+    assert await task == 1
+    err = next(ln for ln in out.getvalue().splitlines() if "log stream lost" in ln)
+    assert err.startswith("node-down ") and " error k0s-tui: log stream lost (" in err
