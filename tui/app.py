@@ -14,6 +14,7 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
+from textual.screen import Screen
 from textual.widgets import Input, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
@@ -49,6 +50,13 @@ _ACTIVE = (WorkerState.PENDING, WorkerState.RUNNING)
 PINNED_ACTIONS = ("help", "command_bar('/')")
 #: How many previously shown panes `esc`/`q` can go back through.
 PANE_HISTORY = 20
+
+
+class ConsoleScreen(Screen):
+    """The main screen. No auto focus: it would focus the (hidden) command bar first; the
+    pane's table is focused once it is on screen (one bindings change, one footer build)."""
+
+    AUTO_FOCUS = ""
 
 
 class K0sTuiApp(App):
@@ -105,6 +113,7 @@ class K0sTuiApp(App):
         self.header_widget = ClusterHeader(id="header")
         self.activity = ActivityPanel(id="activity")
         self.command_input = Input(id="command-bar", placeholder=":nodes  :images [host]  :sysinfo  :backups  :certs  :config  :q")
+        self.command_input.display = False
         self.command_mode = ":"
         self.errors: list[tuple[str, str]] = []  # (host, message) every error shown, newest last
         self._header_pending = False
@@ -124,18 +133,23 @@ class K0sTuiApp(App):
         """The app's clock (frozen in tests and snapshots)."""
         return self.clock()
 
+    def get_default_screen(self) -> Screen:
+        return ConsoleScreen(id="_default")
+
     def compose(self) -> ComposeResult:
         yield self.header_widget
         with TabbedContent(initial=self.start_pane, id="panes"):
             for pane_cls in PANES:
                 with TabPane(pane_cls.title, id=pane_cls.pane_id):
-                    yield pane_cls(id=f"pane-{pane_cls.pane_id}")
+                    # Only the pane on screen (and the Nodes pane) is built now; the others
+                    # when first shown (start-up cost: their tables, styles and layout).
+                    built = pane_cls.BUILD_AT_START or pane_cls.pane_id == self.start_pane
+                    yield pane_cls(id=f"pane-{pane_cls.pane_id}", built=built)
         yield self.command_input
         yield self.activity
         yield PinnedFooter(PINNED_ACTIONS)
 
     def on_mount(self) -> None:
-        self.command_input.display = False
         self.apply_user_keymap()
         from tui.usercommands import install_user_commands
 
@@ -143,10 +157,13 @@ class K0sTuiApp(App):
         self.update_header()
         self.theme_changed_signal.subscribe(self, lambda _theme: self._redraw_all())
         for pane_cls in PANES:
-            self.pane(pane_cls.pane_id).start()
+            # The pane on screen starts with its first on_shown (TabActivated of the initial
+            # tab): starting it here too would run its first refresh twice.
+            if pane_cls.pane_id != self.start_pane:
+                self.pane(pane_cls.pane_id).start()
         if self.refresh_seconds > 0:
             self.set_interval(self.refresh_seconds, self.tick, name="refresh")
-        self.call_after_refresh(self._focus_active_table)
+        self._focus_active_table()  # before the first frame: its footer shows the pane's keys
 
     def apply_user_keymap(self) -> None:
         """Load keymap.toml and apply it with App.set_keymap (errors are shown, never fatal)."""
@@ -172,7 +189,12 @@ class K0sTuiApp(App):
     # ------------------------------------------------------------------ panes
 
     def pane(self, pane_id: str) -> Pane:
+        """The pane ``pane_id`` (maybe not built yet: see :meth:`Pane.when_built`)."""
         return self.query_one(f"#pane-{pane_id}", Pane)
+
+    def built_panes(self) -> list[Pane]:
+        """The panes whose widgets exist (the others fill themselves from the session when built)."""
+        return [pane for pane_cls in PANES if (pane := self.pane(pane_cls.pane_id)).built]
 
     @property
     def active_pane(self) -> Pane:
@@ -204,8 +226,10 @@ class K0sTuiApp(App):
             self._focus_active_table()
 
     @on(TabbedContent.TabActivated)
-    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        self.active_pane.on_shown()
+    async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        pane = self.active_pane
+        await pane.build()  # its first show
+        pane.on_shown()
         self.call_after_refresh(self._focus_active_table)
 
     def _focus_active_table(self) -> None:
@@ -219,8 +243,8 @@ class K0sTuiApp(App):
         """A pane changed data others show: every pane hears of it, the header is redrawn."""
         if event.topic == "backups":
             self._newest_backup_known = False
-        for pane_cls in PANES:
-            self.pane(pane_cls.pane_id).data_changed(event.topic, event.hosts)
+        for pane in self.built_panes():
+            pane.data_changed(event.topic, event.hosts)
         self.update_header()  # after an action, not in a burst: at once
 
     # ------------------------------------------------------------------ refresh
@@ -229,7 +253,7 @@ class K0sTuiApp(App):
         """Periodic refresh: nodes always (the header needs them), plus the pane on show."""
         self.nodes_pane.refresh_data()
         pane = self.active_pane
-        if pane is not self.nodes_pane:
+        if pane is not self.nodes_pane and pane.built:  # else its first show refreshes it
             pane.refresh_data()
         self._newest_backup_known = False
         self.update_header()
@@ -382,8 +406,8 @@ class K0sTuiApp(App):
             drift_level=drift.level, drift_short=drift_short(drift) if drift.target else None))
 
     def _redraw_all(self) -> None:
-        for pane_cls in PANES:
-            self.pane(pane_cls.pane_id).redraw()
+        for pane in self.built_panes():
+            pane.redraw()
         self.header_widget.info = HeaderInfo()
         self.update_header()
 
@@ -440,7 +464,9 @@ class K0sTuiApp(App):
             self.notify(f"unknown command :{word}", severity="warning", markup=False)
             return
         self.action_show_pane(pane_cls.pane_id)
-        self.pane(pane_cls.pane_id).command([word, *args] if word in pane_cls.VERBS else args)
+        pane = self.pane(pane_cls.pane_id)
+        pane_args = [word, *args] if word in pane_cls.VERBS else args
+        pane.when_built(lambda: pane.command(pane_args))
 
     def _hide_bar(self) -> None:
         self.command_input.display = False

@@ -47,11 +47,11 @@ class BackupsPane(Pane):
         #: Show every cluster's archives (default: this cluster's only).
         self.all_clusters = False
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
         yield Static("", classes="pane-status", id="backups-status", markup=False)
         yield ResourceTable(COLUMNS, id="backups-table")
 
-    def on_mount(self) -> None:
+    def on_built(self) -> None:
         self.reload()
 
     def refresh_data(self) -> None:

@@ -90,12 +90,14 @@ class CertsPane(Pane):
         self.shown: dict[str, datetime] = {}  # host -> cert_times value rendered
         self.scan_errors: dict[str, str] = {}
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
         yield Static("", classes="pane-status", id="certs-status", markup=False)
         yield ResourceTable(COLUMNS, id="certs-table", sort_column="not_after")
 
-    def on_mount(self) -> None:
+    def on_built(self) -> None:
         self.sync()
+        for host, message in list(self.scan_errors.items()):
+            self.show_scan_error(host, message)
 
     def start(self) -> None:
         """Scan every controller once at start (the header shows the nearest expiry)."""
@@ -113,9 +115,11 @@ class CertsPane(Pane):
 
     def show_host(self, host: str) -> None:
         """Replace ``host``'s rows with its cached scan."""
+        self.scan_errors.pop(host, None)
+        if not self.built:  # on_built shows the session's cache
+            return
         certs = self.session.certs.of(host)
         self.shown[host] = self.session.certs.scanned_at(host)  # type: ignore[assignment]
-        self.scan_errors.pop(host, None)
         table = self.primary_table()
         keep = {k for k in table.keys if split_key(k)[0] != host}
         now = self.console.now()
@@ -149,6 +153,8 @@ class CertsPane(Pane):
     def show_scan_error(self, host: str, message: str) -> None:
         """A host whose PKI could not be listed at all: one row with the reason."""
         self.scan_errors[host] = message
+        if not self.built:  # on_built shows it
+            return
         table = self.primary_table()
         table.retain({k for k in table.keys if split_key(k)[0] != host})
         table.upsert(cert_key(host, ""), {

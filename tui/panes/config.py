@@ -119,12 +119,12 @@ class ConfigPane(Pane):
         #: host -> backup path of the last write from this console (until k0s restarts).
         self.backups: dict[str, str] = {}
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
         yield Static("", classes="pane-status", id="config-status", markup=False)
         yield ResourceTable(COLUMNS, id="config-table", sort_column="host")
         yield RowMessage(id="config-message")
 
-    def on_mount(self) -> None:
+    def on_built(self) -> None:
         table = self.primary_table()
         for host in self.session.controllers():
             table.upsert(host, {"host": host, "kube_proxy": status_text(self.app, "…", "muted")})

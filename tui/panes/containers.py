@@ -93,11 +93,17 @@ class ContainersPane(Pane):
         self._slice_start: float | None = None
         self._flush_scheduled = False
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
         yield Static("", classes="pane-status", id="images-status", markup=False)
         # Sorted by host from the start: hosts answer in any order, rows must not.
         yield ResourceTable(IMAGE_COLUMNS, id="images-table", sort_column="host")
         yield ResourceTable(CONTAINER_COLUMNS, id="containers-table", markable=False, sort_column="host")
+
+    def on_built(self) -> None:
+        for host in self.scoped_hosts():
+            if host in self.data:
+                self.show_images(self.data[host])
+        self._status_line()
 
     @property
     def images_table(self) -> ResourceTable:
@@ -189,8 +195,8 @@ class ContainersPane(Pane):
         (thousands finish in the same event-loop turn) are shown a time slice at a time."""
         self.data[data.host] = data
         self.errors.pop(data.host, None)
-        if self.scope is not None and data.host != self.scope:
-            return
+        if not self.built or (self.scope is not None and data.host != self.scope):
+            return  # not shown (on_built shows what is known)
         if self._pending or not self._slice_left():
             self._pending.pop(data.host, None)  # re-queue at the end: keep arrival order
             self._pending[data.host] = data
@@ -269,7 +275,7 @@ class ContainersPane(Pane):
 
     def _status_soon(self) -> None:
         # One status line redraw per frame, however many hosts answered in it.
-        if not self._status_pending:
+        if self.built and not self._status_pending:
             self._status_pending = True
             self.call_after_refresh(self._status_line)
 

@@ -63,6 +63,7 @@ class NodesPane(Pane):
     MUTATING = frozenset({"start", "stop", "restart", "rolling_restart", "shell"})
     ERROR_KINDS = frozenset({"nodes"})
     MESSAGE_COLUMN = "message"
+    BUILD_AT_START = True
     BINDINGS = [
         Binding("u", "start", "Start", id="nodes.start"),
         Binding("x", "stop", "Stop", id="nodes.stop"),
@@ -94,12 +95,12 @@ class NodesPane(Pane):
         self._batch_at = 0.0  # monotonic time of the last batch pass
         self._batch_cost = 0.0  # how long it took (the throttle scales with it)
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
         yield ResourceTable(COLUMNS, id="nodes-table")
         yield RowMessage(id="nodes-message")
         yield Static("", classes="pane-status", id="nodes-status", markup=False)
 
-    def on_mount(self) -> None:
+    def on_built(self) -> None:
         table = self.primary_table()
         for name in self.session.host_names:
             spec = self.session.spec(name)
