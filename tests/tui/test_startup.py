@@ -69,6 +69,40 @@ async def test_a_command_reaches_a_pane_not_built_yet(xdg):
         assert hosts == {"worker-1"}
 
 
+async def test_the_first_frame_comes_before_any_host_is_asked(xdg):
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        # Composed and mounted, before the first refresh: no worker yet, "connecting…" rows.
+        assert not list(app.workers)
+        table = app.nodes_pane.primary_table()
+        assert {table.cell_text(h, "state") for h in app.session.host_names} == {"connecting…"}
+        await settle(app, pilot)  # the first frame, then the panes start
+        assert "connecting…" not in {table.cell_text(h, "state") for h in app.session.host_names}
+        assert app.session.sysinfo.verdict() == "rejected"
+
+
+async def test_a_pane_switch_before_the_panes_started(xdg):
+    """A key right at start (before the first frame's follow-up work): the pane switched to is
+    shown and refreshed once, the start pane's work still runs."""
+    app = make_app()
+    streams: list[list[str]] = []
+    stream = app.session.images.stream
+
+    def counted(hosts):
+        streams.append(list(hosts))
+        return stream(hosts)
+
+    app.session.images.stream = counted  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("2")
+        await settle(app, pilot)
+        assert streams == [app.session.host_names]
+        pane = app.images_pane
+        assert app.active_pane is pane and pane.built and app.focused is pane.images_table
+        assert pane.images_table.row_count > 0 and set(pane.data) >= {"worker-1"}
+        assert len(app.session.nodes.snapshots()) == len(app.session.host_names)
+
+
 async def test_the_pane_on_screen_refreshes_once_at_start(xdg):
     app = make_app()
     calls: list[object] = []
@@ -114,12 +148,13 @@ async def test_the_footer_builds_its_keys_once_per_change(xdg, monkeypatch):
         assert len(builds) == 1  # one build for the first frame, with the focused table's keys
         # help and filter first (pinned), then the Nodes pane's and its table's keys.
         assert builds[0][:2] == ["question_mark", "slash"] and {"u", "x", "r", "space"} <= set(builds[0])
-        await pilot.press("4")  # another pane: its keys, built once
+        await pilot.press("4")  # another pane: its keys (the move may pass through no focus)
         await settle(app, pilot)
-        assert len(builds) == 2 and "b" in builds[1] and "u" not in builds[1]
+        assert "b" in builds[-1] and "u" not in builds[-1]
+        count = len(builds)
         await pilot.press("4")  # the same pane again: nothing changed, nothing rebuilt
         await settle(app, pilot)
-        assert len(builds) == 2
+        assert len(builds) == count
 
 
 @pytest.mark.parametrize("hosts", [["--demo"], ["--ssh", "root@127.0.0.1:1", "--ssh", "root@127.0.0.2:1"]])
