@@ -31,7 +31,7 @@ from tui.panes.backups import BackupsPane
 from tui.panes.containers import ContainersPane
 from tui.panes.nodes import NodesPane
 from tui.panes.sysinfo import SysinfoPane
-from tui.screens.modals import HelpScreen, TextScreen
+from tui import screens
 from widgets.activity import ActivityPanel, Operation
 from widgets.fmt import human_age
 from widgets.footer import PinnedFooter
@@ -573,7 +573,7 @@ class K0sTuiApp(App):
         return rows
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.binding_rows()))
+        self.push_screen(screens.HelpScreen(self.binding_rows()))
 
     def notify(self, message: object, *, title: str = "", **kwargs: Any) -> None:  # type: ignore[override]
         """Toasts carry host and file text: controls made visible; a Rich Text is shown literally."""
@@ -582,7 +582,7 @@ class K0sTuiApp(App):
         super().notify(safe_str(message), title=safe_str(title, line=True), **kwargs)
 
     def show_text(self, title: str, body: Text | str) -> None:
-        self.push_screen(TextScreen(title, body))
+        self.push_screen(screens.TextScreen(title, body))
 
     async def on_unmount(self) -> None:
         await self.session.close()

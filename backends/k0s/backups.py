@@ -16,7 +16,6 @@ import os
 import re
 import secrets
 import stat
-import tarfile
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -136,6 +135,8 @@ def verify_archive(path: Path | str) -> ArchiveInfo:
     end, ``k0s.yaml`` and exactly one of ``etcd-snapshot.db`` / ``kine-state-backup.db`` are at
     the top level, ``pki/`` is present, and no member (or link target) is absolute or uses ``..``.
     """
+    import tarfile  # here, not at module level: the console's start-up never reads an archive
+
     path = Path(path)
     label = path.name
     try:

@@ -2,8 +2,8 @@
 
 Panes not on screen are built when first shown, from what the work they started meanwhile
 gathered; the pane on screen refreshes once; the footer's keys are built once for the first
-frame; modules no frame needs (asyncssh, cryptography, gRPC, protobuf) are not loaded before it,
-for the demo and for SSH hosts alike (the real CLI path)."""
+frame; modules no frame needs (asyncssh, cryptography, gRPC, protobuf, tarfile, the modal screens)
+are not loaded before it, for the demo and for SSH hosts alike (the real CLI path)."""
 
 from __future__ import annotations
 
@@ -158,13 +158,15 @@ async def test_the_footer_builds_its_keys_once_per_change(xdg, monkeypatch):
 
 
 @pytest.mark.parametrize("hosts", [["--demo"], ["--ssh", "root@127.0.0.1:1", "--ssh", "root@127.0.0.2:1"]])
-def test_the_cli_builds_the_console_without_ssh_crypto_or_grpc(hosts, xdg):
+def test_the_cli_builds_the_console_without_ssh_crypto_grpc_or_screens(hosts, xdg):
     """`k0s-tui` up to running the app (inventory, session, the app and every module its
-    first frame needs) loads none of the modules only contacting hosts or images needs."""
+    first frame needs) loads none of the modules only contacting hosts, images, archives or
+    an opened screen need."""
     code = (
         "import sys, tui.app, tui.cli\n"
         "def report(self):\n"
-        "    heavy = ('asyncssh', 'cryptography', 'grpc', 'google.protobuf')\n"
+        "    heavy = ('asyncssh', 'cryptography', 'grpc', 'google.protobuf', 'tarfile',\n"
+        "             'tui.screens.modals', 'tui.screens.node_details', 'tui.screens.container_details')\n"
         "    print('loaded:', ','.join(m for m in heavy if m in sys.modules))\n"
         "    print('hosts:', len(self.session.hosts))\n"
         "tui.app.K0sTuiApp.run = report\n"

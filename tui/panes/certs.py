@@ -18,9 +18,9 @@ from textual.widgets import Static
 from backends.k0s.certs import WARNING_DAYS, CertInfo, sorted_by_expiry
 from backends.errors import BackendError
 from tui.console import WorkerKey
+from tui import screens
 from tui.panes import cluster_actions
 from tui.panes.base import Pane
-from tui.screens.modals import TextScreen
 from widgets.safe import safe_str
 from widgets.style import status_text
 from widgets.table import Col, ResourceTable
@@ -265,7 +265,7 @@ class CertsPane(Pane):
     def renew(self, hosts: list[str]):
         """Roll over ``hosts`` renewing their certificates (no confirmation)."""
         return cluster_actions.run_roll(self, self.session.cluster.roll_order(hosts),
-                                        cluster_actions.ServiceChoice(drain=True, force=False),
+                                        screens.ServiceChoice(drain=True, force=False),
                                         renew=True, on_done=self._renewed)
 
     def action_details(self) -> None:
@@ -276,7 +276,7 @@ class CertsPane(Pane):
                 host = split_key(key)[0]
                 self.console.show_text(f"Certificates of {host}", self.scan_errors[host])
             return
-        self.app.push_screen(TextScreen(f"{c.host}: {c.path}", self.details_text(c)))
+        self.app.push_screen(screens.TextScreen(f"{c.host}: {c.path}", self.details_text(c)))
 
     def details_text(self, c: CertInfo) -> Text:
         now = self.console.now()

@@ -16,10 +16,9 @@ from backends.models import PullProgress
 from backends.session.core import HostResult
 from backends.images.usage import RemovalPlan
 from backends.session.images import HostImages
+from tui import screens
 from tui.console import WorkerKey
 from tui.panes.base import Pane
-from tui.screens.container_details import ContainerDetailsScreen
-from tui.screens.modals import ConfirmScreen, InputScreen
 from widgets.activity import Operation
 from widgets.fmt import human_size
 from widgets.safe import safe_str
@@ -338,7 +337,7 @@ class ContainersPane(Pane):
             if ref:
                 self.pull(ref.strip(), hosts)
 
-        self.app.push_screen(InputScreen(f"Pull an image on {', '.join(hosts)}",
+        self.app.push_screen(screens.InputScreen(f"Pull an image on {', '.join(hosts)}",
                                          placeholder="docker.io/library/nginx:1.27", validate=check), go)
 
     def pull(self, ref: str, hosts: list[str]) -> Operation:
@@ -373,7 +372,7 @@ class ContainersPane(Pane):
                 self.label(host, ref, {key: val})
 
         current = ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) or "none"
-        self.app.push_screen(InputScreen(f"Label {ref} on {host}", placeholder="key=value",
+        self.app.push_screen(screens.InputScreen(f"Label {ref} on {host}", placeholder="key=value",
                                          help_text=f"current labels: {current}", validate=check), go)
 
     def label(self, host: str, ref: str, labels: dict[str, str]) -> Operation:
@@ -412,7 +411,7 @@ class ContainersPane(Pane):
                 self.remove_images(plans, confirm_pause=pause or "")
 
         refs = sum(len(p.refs) for p in plans)
-        self.app.push_screen(ConfirmScreen(f"Remove {len(plans)} image(s) ({refs} ref(s))?", lines,
+        self.app.push_screen(screens.ConfirmScreen(f"Remove {len(plans)} image(s) ({refs} ref(s))?", lines,
                                            detail=detail.plain, typed=pause, confirm_label="Remove"), go)
 
     def remove_images(self, plans: list[RemovalPlan], *, confirm_pause: str = "") -> list[Operation]:
@@ -456,7 +455,7 @@ class ContainersPane(Pane):
         if not key:
             return
         host, cid = split_key(key)
-        self.app.push_screen(ContainerDetailsScreen(self.session, host, cid,
+        self.app.push_screen(screens.ContainerDetailsScreen(self.session, host, cid,
                                                     self.containers_table.cell_text(key, "name") or cid[:13]))
 
     def on_resource_table_row_selected(self, event: ResourceTable.RowSelected) -> None:

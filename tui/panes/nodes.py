@@ -13,9 +13,9 @@ from textual.widgets import Static
 from backends.k0s.drift import SOURCE_LABELS
 from backends.k0s.host import NodeSnapshot, ServiceState
 from tui.console import WorkerKey
+from tui import screens
 from tui.panes import cluster_actions
 from tui.panes.base import Pane
-from tui.screens.node_details import NodeDetailsScreen
 from widgets.activity import Operation
 from widgets.fmt import human_duration
 from widgets.rowmessage import RowMessage
@@ -351,7 +351,7 @@ class NodesPane(Pane):
     def action_details(self) -> None:
         key = self.primary_table().selected_key()
         if key:
-            self.app.push_screen(NodeDetailsScreen(self.session, key))
+            self.app.push_screen(screens.NodeDetailsScreen(self.session, key))
 
     def action_trust(self) -> None:
         """Review the selected host's SSH key: trust an unknown one, explain a changed one."""
