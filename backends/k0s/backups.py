@@ -23,7 +23,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
-import yaml
 
 from backends.errors import (
     AuthFailed,
@@ -194,6 +193,8 @@ def verify_archive(path: Path | str) -> ArchiveInfo:
 
 def config_storage_type(config_text: str) -> str:
     """``spec.storage.type`` of a k0s.yaml (``etcd`` when unset, k0s's default)."""
+    import yaml  # for YAMLError; loaded with the first parse (see backends.safeyaml)
+
     try:
         # The archive's or the host's k0s.yaml: aliases, depth and size bounded like the Config pane's.
         docs = [d for d in load_file_yaml(config_text) if d is not None]

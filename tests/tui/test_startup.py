@@ -2,8 +2,8 @@
 
 Panes not on screen are built when first shown, from what the work they started meanwhile
 gathered; the pane on screen refreshes once; the footer's keys are built once for the first
-frame; modules no frame needs (asyncssh, cryptography, gRPC, protobuf, tarfile, the modal screens)
-are not loaded before it, for the demo and for SSH hosts alike (the real CLI path)."""
+frame; modules no frame needs (asyncssh, cryptography, gRPC, protobuf, pyyaml, tarfile, the modal
+screens) are not loaded before it, for the demo and for SSH hosts alike (the real CLI path)."""
 
 from __future__ import annotations
 
@@ -165,7 +165,7 @@ def test_the_cli_builds_the_console_without_ssh_crypto_grpc_or_screens(hosts, xd
     code = (
         "import sys, tui.app, tui.cli\n"
         "def report(self):\n"
-        "    heavy = ('asyncssh', 'cryptography', 'grpc', 'google.protobuf', 'tarfile',\n"
+        "    heavy = ('asyncssh', 'cryptography', 'grpc', 'google.protobuf', 'tarfile', 'yaml',\n"
         "             'tui.screens.modals', 'tui.screens.node_details', 'tui.screens.container_details')\n"
         "    print('loaded:', ','.join(m for m in heavy if m in sys.modules))\n"
         "    print('hosts:', len(self.session.hosts))\n"
