@@ -100,9 +100,16 @@ def _spawn(flag: str) -> tuple[float, dict[str, float]]:
     return t0, json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, every thread) process ``pid`` has used so far (/proc, 10 ms steps)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _tty_times(argv: list[str], markers: list[bytes], size: tuple[int, int] = (120, 36),
-               timeout: float = 30.0) -> dict[bytes, float]:
-    """Run ``argv`` in a pseudo-terminal; seconds from spawning it until each marker was output."""
+               timeout: float = 30.0) -> dict[bytes, tuple[float, float]]:
+    """Run ``argv`` in a pseudo-terminal: for each marker, (seconds from spawning it until the
+    marker was output, CPU seconds the process had used by then)."""
     import fcntl
     import pty
     import struct
@@ -129,7 +136,7 @@ def _tty_times(argv: list[str], markers: list[bytes], size: tuple[int, int] = (1
                 now = time.time()
                 for marker in markers:
                     if marker not in seen and marker in out:
-                        seen[marker] = now - t0
+                        seen[marker] = (now - t0, _cpu_seconds(proc.pid))
             os.write(master, b"\x11")  # ctrl+q
             quit_by = time.time() + 10
             while proc.poll() is None and time.time() < quit_by:  # drain: a full terminal blocks its exit
@@ -151,16 +158,21 @@ def _tty_times(argv: list[str], markers: list[bytes], size: tuple[int, int] = (1
 
 def bench_start_tty(runs: int) -> dict[str, float]:
     """Median seconds from spawning `k0s-tui --demo` in a terminal to its first frame with the
-    Nodes table and to a filled-in row, and the bare app's first frame (runs interleaved)."""
-    firsts, completes, bares = [], [], []
+    Nodes table and to a filled-in row, and the bare app's first frame (runs interleaved);
+    ``*_cpu_s``: the CPU time the process had used by its first frame."""
+    firsts, completes, bares, cpu, bare_cpu = [], [], [], [], []
     for _ in range(runs):
         seen = _tty_times([sys.executable, "-m", "tui.cli", "--demo"], [b"controller-1", b"running"])
-        firsts.append(seen[b"controller-1"])
-        completes.append(seen[b"running"])
-        bares.append(_tty_times([sys.executable, __file__, "--child-bare-tty"], [b"controller-1"])[b"controller-1"])
+        firsts.append(seen[b"controller-1"][0])
+        cpu.append(seen[b"controller-1"][1])
+        completes.append(seen[b"running"][0])
+        bare = _tty_times([sys.executable, __file__, "--child-bare-tty"], [b"controller-1"])[b"controller-1"]
+        bares.append(bare[0])
+        bare_cpu.append(bare[1])
     med = lambda v: round(sorted(v)[len(v) // 2], 3)  # noqa: E731
     return {"first_frame_tty_s": med(firsts), "complete_frame_tty_s": med(completes),
-            "bare_textual_first_frame_tty_s": med(bares)}
+            "bare_textual_first_frame_tty_s": med(bares), "first_frame_tty_cpu_s": med(cpu),
+            "bare_textual_first_frame_tty_cpu_s": med(bare_cpu)}
 
 
 def compile_sources() -> None:
@@ -329,6 +341,8 @@ def main() -> int:
     result: dict[str, Any] = {**bench_start(args.runs), **bench_start_tty(args.runs)}
     result["first_frame_ratio"] = round(result["first_frame_s"] / result["bare_textual_first_frame_s"], 2)
     result["first_frame_tty_ratio"] = round(result["first_frame_tty_s"] / result["bare_textual_first_frame_tty_s"], 2)
+    for key in ("first_frame", "first_frame_tty"):  # the same ratio in CPU time (load-proof)
+        result[f"{key}_cpu_ratio"] = round(result[f"{key}_cpu_s"] / result[f"bare_textual_{key}_cpu_s"], 2)
     if args.start_only:
         print(json.dumps(result) if args.json else json.dumps(result, indent=2))
         return 0
