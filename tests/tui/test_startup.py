@@ -160,13 +160,14 @@ async def test_the_footer_builds_its_keys_once_per_change(xdg, monkeypatch):
 @pytest.mark.parametrize("hosts", [["--demo"], ["--ssh", "root@127.0.0.1:1", "--ssh", "root@127.0.0.2:1"]])
 def test_the_cli_builds_the_console_without_ssh_crypto_grpc_or_screens(hosts, xdg):
     """`k0s-tui` up to running the app (inventory, session, the app and every module its
-    first frame needs) loads none of the modules only contacting hosts, images, archives or
-    an opened screen need."""
+    first frame needs) loads none of the modules only contacting hosts, images, archives, an
+    opened screen or `--version` need."""
     code = (
         "import sys, tui.app, tui.cli\n"
         "def report(self):\n"
         "    heavy = ('asyncssh', 'cryptography', 'grpc', 'google.protobuf', 'tarfile', 'yaml',\n"
-        "             'tui.screens.modals', 'tui.screens.node_details', 'tui.screens.container_details')\n"
+        "             'tui.screens.modals', 'tui.screens.node_details', 'tui.screens.container_details',\n"
+        "             'importlib.metadata')\n"
         "    print('loaded:', ','.join(m for m in heavy if m in sys.modules))\n"
         "    print('hosts:', len(self.session.hosts))\n"
         "tui.app.K0sTuiApp.run = report\n"
