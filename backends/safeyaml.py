@@ -18,15 +18,18 @@ Two policies:
 
 Every refusal is :class:`UnsafeYAML` (a ``ValueError``) naming the line; callers turn it into
 their own error type.
+
+pyyaml (with its C loader, ~15 ms) is imported by the first document loaded, here and where
+callers catch ``yaml.YAMLError``: the console's first frame loads none, and the first refresh
+comes just after it.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
-
-import yaml
 
 HOST_MAX_BYTES = 64 * 1024  # `k0s status` is well under 4 KiB
 HOST_MAX_NODES = 5_000
@@ -34,7 +37,14 @@ MAX_DEPTH = 64
 FILE_MAX_NODES = 200_000
 JSON_MAX_DEPTH = 200
 
-_C_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.cache
+def _c_loader() -> type:
+    """pyyaml's SafeLoader, its C implementation when built."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class UnsafeYAML(ValueError):
@@ -46,7 +56,7 @@ def _line(event: Any) -> str:
     return f"line {mark.line + 1}: " if mark is not None else ""
 
 
-def check_events(text: str, *, loader: type = _C_LOADER, allow_aliases: bool,
+def check_events(text: str, *, loader: type | None = None, allow_aliases: bool,
                  max_nodes: int, max_depth: int = MAX_DEPTH) -> None:
     """Refuse ``text`` when its documents would expand past ``max_nodes`` nodes or
     ``max_depth`` levels, or (``allow_aliases=False``) when it holds any anchor or alias.
@@ -56,6 +66,9 @@ def check_events(text: str, *, loader: type = _C_LOADER, allow_aliases: bool,
     cost pyyaml. A syntax error is ``yaml.YAMLError`` from the scan itself, so nothing
     malformed ever reaches the (recursive) composer.
     """
+    import yaml
+
+    loader = loader or _c_loader()
     sizes: dict[str, tuple[int, int]] = {}   # anchor -> (nodes, extra depth)
     stack: list[tuple[str | None, int, int]] = []  # (anchor, nodes at start, deepest inside)
     nodes = 0
@@ -102,17 +115,15 @@ def load_host_yaml(text: str, *, max_bytes: int = HOST_MAX_BYTES,
 
     Raises :class:`UnsafeYAML` for a refusal and ``yaml.YAMLError`` for a syntax error.
     """
+    import yaml
+
     if len(text) > max_bytes:
         raise UnsafeYAML(f"YAML output larger than {max_bytes // 1024} KiB")
     check_events(text, allow_aliases=False, max_nodes=max_nodes)
-    return yaml.load(text, Loader=_C_LOADER)
+    return yaml.load(text, Loader=_c_loader())
 
 
-class StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys (pyyaml would silently keep the last one)."""
-
-
-def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+def _construct_mapping(loader: Any, node: Any, deep: bool = False) -> Any:
     loader.flatten_mapping(node)
     seen: set[Any] = set()
     for key_node, _ in node.value:
@@ -127,16 +138,27 @@ def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool 
     return loader.construct_mapping(node, deep=deep)
 
 
-StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+@functools.cache
+def strict_loader() -> type:
+    """A SafeLoader that refuses duplicate keys (pyyaml would silently keep the last one)."""
+    import yaml
+
+    class StrictLoader(yaml.SafeLoader):
+        """SafeLoader refusing duplicate keys (:class:`UnsafeYAML`)."""
+
+    StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    return StrictLoader
 
 
 def load_file_yaml(text: str, *, max_nodes: int = FILE_MAX_NODES,
                    max_depth: int = MAX_DEPTH) -> list[Any]:
     """Every document of a file the operator edits, with expansion/depth bounded and
     duplicate keys refused (:class:`UnsafeYAML`); ``yaml.YAMLError`` for a syntax error."""
+    import yaml
+
     check_events(text, allow_aliases=True, max_nodes=max_nodes,
                  max_depth=max_depth)
-    return list(yaml.load_all(text, Loader=StrictLoader))
+    return list(yaml.load_all(text, Loader=strict_loader()))
 
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"')

@@ -3,6 +3,7 @@ activity panel and the one error sink. Each pane owns its own flows (see tui/pan
 
 from __future__ import annotations
 
+import gc
 import itertools
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
@@ -14,6 +15,7 @@ from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
+from textual.screen import Screen
 from textual.widgets import Input, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
@@ -30,7 +32,7 @@ from tui.panes.backups import BackupsPane
 from tui.panes.containers import ContainersPane
 from tui.panes.nodes import NodesPane
 from tui.panes.sysinfo import SysinfoPane
-from tui.screens.modals import HelpScreen, TextScreen
+from tui import screens
 from widgets.activity import ActivityPanel, Operation
 from widgets.fmt import human_age
 from widgets.footer import PinnedFooter
@@ -52,6 +54,27 @@ PINNED_ACTIONS = ("help", "command_bar('/')")
 PANE_HISTORY = 20
 #: Seconds between two looks of the garbage-collection policy (tui/gcpolicy.py).
 GC_TICK = 0.5
+
+
+_frozen_at_start = False
+
+
+def freeze_startup_objects() -> None:
+    """Exempt what is alive when the first console is built (modules, classes, the session) from
+    garbage collection, once per process. They live as long as the process anyway; start-up's
+    collections (a full one among them) and every later full one then skip those ~70,000
+    objects instead of traversing them again."""
+    global _frozen_at_start
+    if not _frozen_at_start:
+        _frozen_at_start = True
+        gc.freeze()
+
+
+class ConsoleScreen(Screen):
+    """The main screen. No auto focus: it would focus the (hidden) command bar first; the
+    pane's table is focused once it is on screen (one bindings change, one footer build)."""
+
+    AUTO_FOCUS = ""
 
 
 class K0sTuiApp(App):
@@ -89,6 +112,7 @@ class K0sTuiApp(App):
         retention_default: int = 7,
         commands_path: Path | None = None,
     ) -> None:
+        freeze_startup_objects()
         super().__init__()
         self.session = session
         self.refresh_seconds = refresh
@@ -108,9 +132,12 @@ class K0sTuiApp(App):
         self.header_widget = ClusterHeader(id="header")
         self.activity = ActivityPanel(id="activity")
         self.command_input = Input(id="command-bar", placeholder=":nodes  :images [host]  :sysinfo  :backups  :certs  :config  :q")
+        self.command_input.display = False
         self.command_mode = ":"
         self.errors: list[tuple[str, str]] = []  # (host, message) every error shown, newest last
         self._header_pending = False
+        #: Whether the panes were started (just after the first frame).
+        self._started = False
         self._newest_backup: BackupEntry | None = None
         self._newest_backup_known = False
         #: Panes shown before the current one (newest last), for esc / q: recorded when a key
@@ -129,31 +156,51 @@ class K0sTuiApp(App):
         """The app's clock (frozen in tests and snapshots)."""
         return self.clock()
 
+    def get_default_screen(self) -> Screen:
+        return ConsoleScreen(id="_default")
+
     def compose(self) -> ComposeResult:
         yield self.header_widget
         with TabbedContent(initial=self.start_pane, id="panes"):
             for pane_cls in PANES:
                 with TabPane(pane_cls.title, id=pane_cls.pane_id):
-                    yield pane_cls(id=f"pane-{pane_cls.pane_id}")
+                    # Only the pane on screen (and the Nodes pane) is built now; the others
+                    # when first shown (start-up cost: their tables, styles and layout).
+                    built = pane_cls.BUILD_AT_START or pane_cls.pane_id == self.start_pane
+                    yield pane_cls(id=f"pane-{pane_cls.pane_id}", built=built)
         yield self.command_input
         yield self.activity
         yield PinnedFooter(PINNED_ACTIONS)
 
     def on_mount(self) -> None:
-        self.command_input.display = False
         self.apply_user_keymap()
         from tui.usercommands import install_user_commands
 
         install_user_commands(self)
         self.update_header()
         self.theme_changed_signal.subscribe(self, lambda _theme: self._redraw_all())
-        for pane_cls in PANES:
-            self.pane(pane_cls.pane_id).start()
         if self.refresh_seconds > 0:
             self.set_interval(self.refresh_seconds, self.tick, name="refresh")
-        self.call_after_refresh(self._focus_active_table)
+        self._focus_active_table()  # before the first frame: its footer shows the pane's keys
+        # The first frame (header, tabs, "connecting…" rows) is drawn before any host is asked:
+        # workers started now would run first (the demo answers on the event loop).
+        self.call_after_refresh(self._start_panes)
         self.call_after_refresh(self.gc_policy.start)
         self.set_interval(GC_TICK, self._gc_tick, name="gc")
+
+    def _start_panes(self) -> None:
+        """After the first frame: the pane on screen is shown (its first refresh), the others
+        start their own work (starting the one on screen too would refresh it twice)."""
+        self._started = True
+        shown = self.active_pane
+        for pane_cls in PANES:
+            if (pane := self.pane(pane_cls.pane_id)) is not shown:
+                pane.start()
+        shown.when_built(lambda: self._first_show(shown))
+
+    def _first_show(self, pane: Pane) -> None:
+        pane.on_shown()
+        self._focus_active_table()  # a no-op unless a key switched panes before the first frame
 
     def _gc_tick(self) -> None:
         self.gc_policy.tick(busy=any(w.is_running for w in self.workers))
@@ -187,7 +234,12 @@ class K0sTuiApp(App):
     # ------------------------------------------------------------------ panes
 
     def pane(self, pane_id: str) -> Pane:
+        """The pane ``pane_id`` (maybe not built yet: see :meth:`Pane.when_built`)."""
         return self.query_one(f"#pane-{pane_id}", Pane)
+
+    def built_panes(self) -> list[Pane]:
+        """The panes whose widgets exist (the others fill themselves from the session when built)."""
+        return [pane for pane_cls in PANES if (pane := self.pane(pane_cls.pane_id)).built]
 
     @property
     def active_pane(self) -> Pane:
@@ -219,9 +271,12 @@ class K0sTuiApp(App):
             self._focus_active_table()
 
     @on(TabbedContent.TabActivated)
-    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        self.active_pane.on_shown()
-        self.call_after_refresh(self._focus_active_table)
+    async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        pane, started = self.active_pane, self._started
+        await pane.build()  # its first show
+        if started:  # else _start_panes shows the pane on screen (once built)
+            pane.on_shown()
+            self.call_after_refresh(self._focus_active_table)
 
     def _focus_active_table(self) -> None:
         try:
@@ -234,8 +289,8 @@ class K0sTuiApp(App):
         """A pane changed data others show: every pane hears of it, the header is redrawn."""
         if event.topic == "backups":
             self._newest_backup_known = False
-        for pane_cls in PANES:
-            self.pane(pane_cls.pane_id).data_changed(event.topic, event.hosts)
+        for pane in self.built_panes():
+            pane.data_changed(event.topic, event.hosts)
         self.update_header()  # after an action, not in a burst: at once
 
     # ------------------------------------------------------------------ refresh
@@ -244,7 +299,7 @@ class K0sTuiApp(App):
         """Periodic refresh: nodes always (the header needs them), plus the pane on show."""
         self.nodes_pane.refresh_data()
         pane = self.active_pane
-        if pane is not self.nodes_pane:
+        if pane is not self.nodes_pane and pane.built:  # else its first show refreshes it
             pane.refresh_data()
         self._newest_backup_known = False
         self.update_header()
@@ -397,8 +452,8 @@ class K0sTuiApp(App):
             drift_level=drift.level, drift_short=drift_short(drift) if drift.target else None))
 
     def _redraw_all(self) -> None:
-        for pane_cls in PANES:
-            self.pane(pane_cls.pane_id).redraw()
+        for pane in self.built_panes():
+            pane.redraw()
         self.header_widget.info = HeaderInfo()
         self.update_header()
 
@@ -455,7 +510,9 @@ class K0sTuiApp(App):
             self.notify(f"unknown command :{word}", severity="warning", markup=False)
             return
         self.action_show_pane(pane_cls.pane_id)
-        self.pane(pane_cls.pane_id).command([word, *args] if word in pane_cls.VERBS else args)
+        pane = self.pane(pane_cls.pane_id)
+        pane_args = [word, *args] if word in pane_cls.VERBS else args
+        pane.when_built(lambda: pane.command(pane_args))
 
     def _hide_bar(self) -> None:
         self.command_input.display = False
@@ -531,7 +588,7 @@ class K0sTuiApp(App):
         return rows
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.binding_rows()))
+        self.push_screen(screens.HelpScreen(self.binding_rows()))
 
     def notify(self, message: object, *, title: str = "", **kwargs: Any) -> None:  # type: ignore[override]
         """Toasts carry host and file text: controls made visible; a Rich Text is shown literally."""
@@ -540,7 +597,7 @@ class K0sTuiApp(App):
         super().notify(safe_str(message), title=safe_str(title, line=True), **kwargs)
 
     def show_text(self, title: str, body: Text | str) -> None:
-        self.push_screen(TextScreen(title, body))
+        self.push_screen(screens.TextScreen(title, body))
 
     async def on_unmount(self) -> None:
         self.gc_policy.stop()

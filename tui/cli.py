@@ -44,6 +44,20 @@ def _version() -> str:
         return "0+unknown"
 
 
+class _VersionAction(argparse.Action):
+    """``--version``, looked up when asked: importlib.metadata costs ~20 ms, which every start
+    paid when argparse's "version" action got the string at parser construction."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = "show the version and exit") -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        print(f"k0s-tui {_version()}")  # on stdout, as argparse's own version action prints
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (an optional positional command leaves room for headless modes)."""
     p = argparse.ArgumentParser(
@@ -78,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("--follow", "-f", action="store_true", help="logs: keep streaming new lines")
     lg.add_argument("--component", metavar="NAME", help="logs: only this component (kubelet, etcd…)")
     lg.add_argument("--lines", "-n", metavar="N", type=int, default=1000, help="logs: at most N lines per host")
-    p.add_argument("--version", action="version", version=f"k0s-tui {_version()}")
+    p.add_argument("--version", action=_VersionAction)
     src = p.add_argument_group("hosts")
     src.add_argument("--demo", action="store_true", help="the built-in demo cluster (no k0s needed)")
     src.add_argument("--inventory", metavar="FILE", type=Path, help="a k0sctl.yaml")

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from backends.errors import ValidationError
 from backends.hosts.usercommands import Problem, UserCommand, default_commands_path, load_commands, render_all
 from backends.session.usercommands import CommandRun, run_user_command
-from tui.screens.modals import ConfirmScreen, TextScreen
+from tui import screens
 
 if TYPE_CHECKING:
     from tui.app import K0sTuiApp
@@ -128,7 +128,7 @@ def run_from_pane(pane: "Pane", index: int) -> None:
         if ok:
             start(app, cmd, rows)
 
-    app.push_screen(ConfirmScreen(f"Run {cmd.name} on {len({r['host'] for r in rows})} host(s)?",
+    app.push_screen(screens.ConfirmScreen(f"Run {cmd.name} on {len({r['host'] for r in rows})} host(s)?",
                                   [_CONTROL.sub("?", t) for t in targets], confirm_label="Run"), go)
 
 
@@ -154,7 +154,7 @@ def start(app: "K0sTuiApp", cmd: UserCommand, rows: list[dict[str, str]]) -> Any
     async def job(op: Any) -> str:
         runs = await run_user_command(app.session, cmd, rows)  # a refusal goes to the error sink
         ok = sum(r.ok for r in runs)
-        app.push_screen(TextScreen(f"{cmd.name}: {ok}/{len(runs)} ok", output_text(runs)))
+        app.push_screen(screens.TextScreen(f"{cmd.name}: {ok}/{len(runs)} ok", output_text(runs)))
         return f"{ok}/{len(runs)} ok"
 
     return app.start_operation(cmd.name, list(dict.fromkeys(r["host"] for r in rows)), job)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from textual.app import ComposeResult
+from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -15,12 +16,39 @@ class PinnedFooter(Footer):
 
     Textual lists the focused widget's keys first and the app's last, so at 80 columns the
     app's `?` and `/` are the first to fall off; pinning moves them to the front.
+
+    Textual's footer rebuilds its keys on every bindings change; a focus move sends two (at
+    once and after the next refresh) with the same keys, so the keys are rebuilt once per
+    refresh at most, and only when what they would show changed.
     """
 
     def __init__(self, pinned: Iterable[str], **kwargs) -> None:
         kwargs.setdefault("compact", False)
         super().__init__(**kwargs)
         self.pinned = tuple(pinned)
+        self._rebuild_queued = False
+        self._shown: tuple | None = None  # what the keys were built from
+
+    def bindings_changed(self, screen: Screen) -> None:
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen and not self._rebuild_queued:
+            self._rebuild_queued = True
+            self.call_after_refresh(self._rebuild)
+
+    async def _rebuild(self) -> None:
+        self._rebuild_queued = False
+        shown = self._keys_in_force()
+        if shown != self._shown:
+            self._shown = shown
+            await self.recompose()
+
+    def _keys_in_force(self) -> tuple:
+        """Everything of the bindings in force that :meth:`compose` may show."""
+        return tuple((b.key, self.app.get_key_display(b), b.action, b.description, b.show, b.group,
+                      b.tooltip, enabled, tooltip)
+                     for _node, b, enabled, tooltip in self.screen.active_bindings.values())
 
     def compose(self) -> ComposeResult:
         widgets = list(super().compose())  # no binding groups here: every key is top-level

@@ -21,8 +21,6 @@ import socket
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from backends.hosts.hostname import host_problem, user_problem
 from backends.hosts.spec import ROLES, HostSpec, Inventory, SSHTarget
 from backends.models import K0sStatus
@@ -253,6 +251,8 @@ def load_inventory(path: str | os.PathLike[str]) -> Inventory:
         data = fh.read(MAX_INVENTORY_BYTES + 1)
     if len(data) > MAX_INVENTORY_BYTES:
         raise InventoryError(f"{where}: larger than {MAX_INVENTORY_BYTES // (1024 * 1024)} MiB; not a k0sctl.yaml")
+    import yaml  # for YAMLError; loaded with the first parse (see backends.safeyaml)
+
     try:
         # Bounded alias expansion and depth; duplicate keys refused (k0sctl's Go YAML refuses them too).
         docs = [d for d in load_file_yaml(data.decode("utf-8")) if d is not None]

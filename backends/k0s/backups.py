@@ -16,7 +16,6 @@ import os
 import re
 import secrets
 import stat
-import tarfile
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -24,7 +23,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
-import yaml
 
 from backends.errors import (
     AuthFailed,
@@ -136,6 +134,8 @@ def verify_archive(path: Path | str) -> ArchiveInfo:
     end, ``k0s.yaml`` and exactly one of ``etcd-snapshot.db`` / ``kine-state-backup.db`` are at
     the top level, ``pki/`` is present, and no member (or link target) is absolute or uses ``..``.
     """
+    import tarfile  # here, not at module level: the console's start-up never reads an archive
+
     path = Path(path)
     label = path.name
     try:
@@ -193,6 +193,8 @@ def verify_archive(path: Path | str) -> ArchiveInfo:
 
 def config_storage_type(config_text: str) -> str:
     """``spec.storage.type`` of a k0s.yaml (``etcd`` when unset, k0s's default)."""
+    import yaml  # for YAMLError; loaded with the first parse (see backends.safeyaml)
+
     try:
         # The archive's or the host's k0s.yaml: aliases, depth and size bounded like the Config pane's.
         docs = [d for d in load_file_yaml(config_text) if d is not None]

@@ -49,7 +49,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import yaml
 
 from backends.errors import CommandFailed, ValidationError
 from backends.models import SysinfoReport
@@ -161,6 +160,8 @@ def mode_warning(mode: str, k0s_version: str | None) -> str | None:
 
 def _load(text: str) -> dict[str, Any]:
     """The document as a dict ({} for an empty file). ValidationError if not one mapping."""
+    import yaml  # imported on first use: see backends.safeyaml
+
     try:
         # Duplicate keys refused; alias expansion, node count and depth bounded.
         docs = [d for d in load_file_yaml(text) if d is not None]
@@ -402,6 +403,8 @@ def set_kube_proxy(
                 return new_text
         except ValidationError:
             pass  # fall through to the full re-dump
+    import yaml
+
     new_text = yaml.safe_dump(expected, sort_keys=False, default_flow_style=False,
                               allow_unicode=True, width=1 << 16)
     if _load(new_text) != expected:  # pragma: no cover - pyyaml round trip is exact for safe data
@@ -432,6 +435,8 @@ def _scalar(value: Any) -> str:
 
 def _surgical_edit(text: str, changes: dict[str, Any]) -> str | None:
     """Change only the bytes of the kube-proxy values; None when that is not possible."""
+    import yaml
+
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:
@@ -469,6 +474,8 @@ def _surgical_edit(text: str, changes: dict[str, Any]) -> str | None:
 
 
 def _child(node: Any, key: str) -> Any:
+    import yaml
+
     if not isinstance(node, yaml.MappingNode):
         return None
     for k, v in node.value:

@@ -7,15 +7,18 @@ with ``allow_readonly``."""
 from __future__ import annotations
 
 from pathlib import Path
-
-import asyncssh
+from typing import TYPE_CHECKING
 
 from backends.errors import BackendError, HostKeyChanged
 from backends.hosts.spec import HostSpec
 from backends.session.core import SessionCore
-from backends.transport.ssh.knownhosts import fingerprint
 from backends.transport.ssh.settings import SSHSettings
-from backends.transport.ssh.trust import HostKeyReview, review_host_key, trust_host_key
+
+if TYPE_CHECKING:  # annotation only; the module is imported on first use (below)
+    from backends.transport.ssh.trust import HostKeyReview
+
+# backends.transport.ssh.trust and .knownhosts load asyncssh and cryptography (~0.2 s): they are
+# imported when a key is first reviewed or trusted, not when the session is built.
 
 
 class HostKeysService:
@@ -38,6 +41,8 @@ class HostKeysService:
     async def review(self, name: str) -> HostKeyReview:
         """The key host ``name`` (or its bastion) presents now, compared with the keys on
         record. Nothing is written."""
+        from backends.transport.ssh.trust import review_host_key
+
         return await review_host_key(self.core.hosts[name].spec, self.settings(name))
 
     async def to_trust(self, name: str) -> HostKeyReview:
@@ -53,6 +58,11 @@ class HostKeysService:
         """Append the reviewed key ``line`` for host ``name`` (or ``spec``, its bastion) to the
         app's known_hosts; refuses (HostKeyChanged) when a different key is on record. The
         host's transport reconnects on its next command. Returns the file written."""
+        import asyncssh
+
+        from backends.transport.ssh.knownhosts import fingerprint
+        from backends.transport.ssh.trust import trust_host_key
+
         spec = spec or self.core.hosts[name].spec
         settings = self.settings(name)
         details: dict[str, object] = {"address": spec.address}

@@ -8,6 +8,7 @@ from backends.errors import BackendError
 from backends.hosts.spec import HostSpec
 from backends.transport.base import Transport
 from backends.transport.local import LocalTransport
+from backends.transport.ssh.deferred import DeferredSSHTransport
 from backends.transport.ssh.settings import SSHSettings
 
 #: Builds the transport of a simulated host (``HostSpec.demo`` set): the demo cluster's.
@@ -19,18 +20,16 @@ def make_transport(spec: HostSpec, settings: SSHSettings | None = None,
     """The transport reaching ``spec``.
 
     ``spec.demo`` set: ``simulated(spec)`` (the demo cluster's transports, passed in by whoever
-    built the demo: this layer never imports it); ``spec.ssh`` set: :class:`SSHTransport` with
-    ``settings`` (shared by every host of the session, so handshakes are bounded fleet-wide);
-    otherwise this machine.
+    built the demo: this layer never imports it); ``spec.ssh`` set: an SSH transport with
+    ``settings`` (shared by every host of the session, so handshakes are bounded fleet-wide),
+    built by its first command (:class:`DeferredSSHTransport`); otherwise this machine.
     """
     if spec.demo:
         if simulated is None:
             raise BackendError(spec.name, "no demo cluster was given for this demo host")
         return simulated(spec)
     if spec.ssh is not None:
-        # Imported on first use: asyncssh (and cryptography under it) cost start-up time that a
-        # demo or local session never needs.
-        from backends.transport.ssh.transport import SSHTransport
-
-        return SSHTransport(spec, settings if settings is not None else SSHSettings())
+        # asyncssh (and cryptography under it) load with the host's first command, not while
+        # the session is built before the console's first frame.
+        return DeferredSSHTransport(spec, settings if settings is not None else SSHSettings())
     return LocalTransport(spec.name or "localhost")

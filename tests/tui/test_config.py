@@ -17,7 +17,8 @@ from backends.session.session import ClusterSession
 from backends.demo import DemoCluster, demo_inventory, demo_transports
 from backends.errors import ReadOnlyRefused, ValidationError
 from tui.app import K0sTuiApp
-from tui.panes.config import ChoiceScreen, ConfigPane
+from tui.panes.config import ConfigPane
+from tui.screens.choice import ChoiceScreen
 from tui.screens.modals import ConfirmScreen
 from widgets.style import theme_color
 from tests.tui_support import FROZEN, audit, settle

@@ -226,12 +226,13 @@ def test_cli_without_hosts_names_the_options(tmp_path: Path):
         assert word in out.stderr
 
 
-def test_cli_version_and_exclusive_sources(tmp_path: Path):
-    from tui.cli import main
+def test_cli_version_and_exclusive_sources(tmp_path: Path, capsys):
+    from tui.cli import _version, main
 
     with pytest.raises(SystemExit) as exc:
         main(["--version"])
     assert exc.value.code == 0
+    assert capsys.readouterr().out == f"k0s-tui {_version()}\n" and _version() != "0+unknown"
     assert main(["--demo", "--ssh", "root@127.0.0.1"]) == 2
 
 

@@ -10,8 +10,7 @@ from textual.widgets import Static
 from backends.errors import BackendError, BackupError
 from backends.k0s.backups import BackupEntry, BackupProgress
 from tui.panes.base import Pane
-from tui.screens.modals import ConfirmScreen, InputScreen, TextScreen
-from tui.screens.restore import RestoreScreen
+from tui import screens
 from widgets.activity import Operation
 from widgets.fmt import human_age, human_size
 from widgets.style import status_text
@@ -47,11 +46,11 @@ class BackupsPane(Pane):
         #: Show every cluster's archives (default: this cluster's only).
         self.all_clusters = False
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
         yield Static("", classes="pane-status", id="backups-status", markup=False)
         yield ResourceTable(COLUMNS, id="backups-table")
 
-    def on_mount(self) -> None:
+    def on_built(self) -> None:
         self.reload()
 
     def refresh_data(self) -> None:
@@ -151,7 +150,7 @@ class BackupsPane(Pane):
             if ok:
                 self.delete(entries)
 
-        self.app.push_screen(ConfirmScreen(f"Delete {len(entries)} backup archive(s)?", [e.file for e in entries],
+        self.app.push_screen(screens.ConfirmScreen(f"Delete {len(entries)} backup archive(s)?", [e.file for e in entries],
                                            confirm_label="Delete"), go)
 
     def delete(self, entries: list[BackupEntry]) -> Operation:
@@ -179,10 +178,10 @@ class BackupsPane(Pane):
             def go(ok: bool | None) -> None:
                 if ok:
                     self.apply_retention(keep)
-            self.app.push_screen(ConfirmScreen(f"Keep the newest {keep}: delete {len(doomed)} archive(s)?",
+            self.app.push_screen(screens.ConfirmScreen(f"Keep the newest {keep}: delete {len(doomed)} archive(s)?",
                                                [e.file for e in doomed], confirm_label="Delete"), go)
 
-        self.app.push_screen(InputScreen("Keep the newest N archives per cluster",
+        self.app.push_screen(screens.InputScreen("Keep the newest N archives per cluster",
                                          value=str(self.console.retention_default),
                                          validate=check), got_n)
 
@@ -199,7 +198,7 @@ class BackupsPane(Pane):
             if target:
                 self.restore(entry, target)
 
-        self.app.push_screen(RestoreScreen(self.session, entry), go)
+        self.app.push_screen(screens.RestoreScreen(self.session, entry), go)
 
     def restore(self, entry: BackupEntry, target: str) -> Operation:
         async def job(op: Operation) -> str:
@@ -207,7 +206,7 @@ class BackupsPane(Pane):
                 self.console.progress(op, target, p.done, p.total, p.phase)
             out = await self.session.backups.restore(entry, target, progress)
             steps = "\n".join(f"{i}. {step}" for i, step in enumerate(self.session.backups.next_steps(target), 1))
-            self.app.push_screen(TextScreen(f"Restored {entry.file} on {target}",
+            self.app.push_screen(screens.TextScreen(f"Restored {entry.file} on {target}",
                                             Text(f"{out}\n\nNext steps:\n{steps}")))
             try:
                 await self.session.nodes.refresh_one(target)

@@ -6,10 +6,12 @@ posted :class:`~tui.console.DataChanged`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.css.query import NoMatches
@@ -24,7 +26,14 @@ if TYPE_CHECKING:  # annotations only: the app imports every pane
 
 
 class Pane(Vertical):
-    """A top-level view. Subclasses set the class variables and implement the hooks."""
+    """A top-level view. Subclasses set the class variables and implement the hooks.
+
+    A pane's widgets are built when it is first shown (start-up cost: the first frame needs
+    only the pane on screen): until then :attr:`built` is False, the pane keeps its state and
+    runs its :meth:`start` work, and whatever would update its widgets waits for
+    :meth:`on_built`, which fills them from the session's caches. Subclasses compose in
+    :meth:`compose_content` and fill in :meth:`on_built` (not ``compose``/``on_mount``).
+    """
 
     #: Stable id (tab id, `:` command, keymap id prefix).
     pane_id: ClassVar[str] = ""
@@ -43,10 +52,65 @@ class Pane(Vertical):
     #: selected row ("" when the pane has none).
     MESSAGE_COLUMN: ClassVar[str] = ""
 
+    #: Build the widgets with the app even when another pane shows first (the Nodes pane:
+    #: its refresh feeds the header and most sessions start on it).
+    BUILD_AT_START: ClassVar[bool] = False
+
     DEFAULT_CSS = """
     Pane { height: 1fr; }
     Pane > .pane-status { height: 1; color: $text-muted; padding: 0 1; }
     """
+
+    def __init__(self, *, built: bool = True, **kwargs) -> None:
+        super().__init__(**kwargs)
+        #: Whether the widgets exist and were filled (``built=False``: on first show).
+        self.built = built
+        self._building: asyncio.Event | None = None  # set once a build started here is done
+        self._when_built: list[Callable[[], object]] = []
+
+    # ------------------------------------------------------------------ building
+
+    def compose(self) -> ComposeResult:
+        if self.built or self._building is not None:
+            yield from self.compose_content()
+
+    def compose_content(self) -> ComposeResult:
+        """The pane's widgets."""
+        yield from ()
+
+    def on_mount(self) -> None:
+        if self.built:
+            self.on_built()
+
+    def on_built(self) -> None:
+        """The widgets are mounted: fill them from the session (what is known so far)."""
+
+    async def build(self) -> None:
+        """Compose and fill the widgets now, if not done yet (the pane's first show)."""
+        if self.built:
+            return
+        if self._building is not None:  # started by another caller: wait for it
+            await self._building.wait()
+            return
+        self._building = asyncio.Event()
+        await self.recompose()
+        self.built = True
+        self.on_built()
+        self._building.set()
+        callbacks, self._when_built = self._when_built, []
+        for callback in callbacks:
+            callback()
+
+    def when_built(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` now if the widgets exist, else once :meth:`build` made them (the
+        build is started here if nothing started it): for callers that show a pane and use its
+        widgets at once."""
+        if self.built:
+            callback()
+            return
+        self._when_built.append(callback)
+        if self._building is None:
+            self.call_later(self.build)
 
     @property
     def console(self) -> Console:
@@ -108,7 +172,8 @@ class Pane(Vertical):
     # ------------------------------------------------------------------ hooks the app calls
 
     def start(self) -> None:
-        """The app has mounted: start what this pane needs from the beginning."""
+        """The app has mounted: start what this pane needs from the beginning though it is not
+        on screen (the pane on screen at start is shown instead: :meth:`on_shown`)."""
 
     def action_user_command(self, index: int) -> None:
         """A commands.toml entry's key (bound at start by tui.usercommands)."""
@@ -133,4 +198,5 @@ class Pane(Vertical):
         """Another pane changed ``topic`` data of ``hosts`` (empty: all)."""
 
     def show_error(self, host: str, message: str) -> None:
-        """Show a failed background job's ``message`` in place (for kinds in ERROR_KINDS)."""
+        """Show a failed background job's ``message`` in place (for kinds in ERROR_KINDS; also
+        called before the pane is built: keep it for :meth:`on_built`)."""

@@ -18,9 +18,9 @@ from textual.widgets import Static
 from backends.k0s.certs import WARNING_DAYS, CertInfo, sorted_by_expiry
 from backends.errors import BackendError
 from tui.console import WorkerKey
+from tui import screens
 from tui.panes import cluster_actions
 from tui.panes.base import Pane
-from tui.screens.modals import TextScreen
 from widgets.safe import safe_str
 from widgets.style import status_text
 from widgets.table import Col, ResourceTable
@@ -90,12 +90,14 @@ class CertsPane(Pane):
         self.shown: dict[str, datetime] = {}  # host -> cert_times value rendered
         self.scan_errors: dict[str, str] = {}
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
         yield Static("", classes="pane-status", id="certs-status", markup=False)
         yield ResourceTable(COLUMNS, id="certs-table", sort_column="not_after")
 
-    def on_mount(self) -> None:
+    def on_built(self) -> None:
         self.sync()
+        for host, message in list(self.scan_errors.items()):
+            self.show_scan_error(host, message)
 
     def start(self) -> None:
         """Scan every controller once at start (the header shows the nearest expiry)."""
@@ -113,9 +115,11 @@ class CertsPane(Pane):
 
     def show_host(self, host: str) -> None:
         """Replace ``host``'s rows with its cached scan."""
+        self.scan_errors.pop(host, None)
+        if not self.built:  # on_built shows the session's cache
+            return
         certs = self.session.certs.of(host)
         self.shown[host] = self.session.certs.scanned_at(host)  # type: ignore[assignment]
-        self.scan_errors.pop(host, None)
         table = self.primary_table()
         keep = {k for k in table.keys if split_key(k)[0] != host}
         now = self.console.now()
@@ -149,6 +153,8 @@ class CertsPane(Pane):
     def show_scan_error(self, host: str, message: str) -> None:
         """A host whose PKI could not be listed at all: one row with the reason."""
         self.scan_errors[host] = message
+        if not self.built:  # on_built shows it
+            return
         table = self.primary_table()
         table.retain({k for k in table.keys if split_key(k)[0] != host})
         table.upsert(cert_key(host, ""), {
@@ -259,7 +265,7 @@ class CertsPane(Pane):
     def renew(self, hosts: list[str]):
         """Roll over ``hosts`` renewing their certificates (no confirmation)."""
         return cluster_actions.run_roll(self, self.session.cluster.roll_order(hosts),
-                                        cluster_actions.ServiceChoice(drain=True, force=False),
+                                        screens.ServiceChoice(drain=True, force=False),
                                         renew=True, on_done=self._renewed)
 
     def action_details(self) -> None:
@@ -270,7 +276,7 @@ class CertsPane(Pane):
                 host = split_key(key)[0]
                 self.console.show_text(f"Certificates of {host}", self.scan_errors[host])
             return
-        self.app.push_screen(TextScreen(f"{c.host}: {c.path}", self.details_text(c)))
+        self.app.push_screen(screens.TextScreen(f"{c.host}: {c.path}", self.details_text(c)))
 
     def details_text(self, c: CertInfo) -> Text:
         now = self.console.now()

@@ -14,8 +14,7 @@ from rich.text import Text
 
 from backends.session.core import HostResult
 from backends.session.quorum import Assessment, assess
-from tui.screens.modals import ConfirmScreen, TextScreen
-from tui.screens.service_confirm import ServiceChoice, ServiceConfirmScreen
+from tui import screens
 from widgets.activity import Operation
 
 
@@ -23,11 +22,11 @@ def confirm_service(pane, operation: str, hosts: list[str]) -> None:
     """Ask (naming every host, with what the cluster keeps), then run the service action."""
     a = pane.session.cluster.assess_known(operation, hosts)
 
-    def go(choice: ServiceChoice | bool | None) -> None:
+    def go(choice: screens.ServiceChoice | bool | None) -> None:
         if choice:
             run_service(pane, operation, hosts, choice)
 
-    pane.app.push_screen(ServiceConfirmScreen(f"{operation.capitalize()} k0s on {len(hosts)} host(s)?", a,
+    pane.app.push_screen(screens.ServiceConfirmScreen(f"{operation.capitalize()} k0s on {len(hosts)} host(s)?", a,
                                               confirm_label=operation.capitalize()), go)
 
 
@@ -36,12 +35,12 @@ def _failures(pane, title: str, failed: Sequence[HostResult]) -> None:
     for r in failed:
         body.append(f"── {r.host} ──\n", style="bold")
         body.append(r.error + "\n\n")
-    pane.app.push_screen(TextScreen(title, body))
+    pane.app.push_screen(screens.TextScreen(title, body))
 
 
-def run_service(pane, operation: str, hosts: list[str], choice: ServiceChoice | None = None) -> Operation:
+def run_service(pane, operation: str, hosts: list[str], choice: screens.ServiceChoice | None = None) -> Operation:
     """The service action through the quorum check (no confirmation: callers ask first)."""
-    choice = choice or ServiceChoice(drain=False, force=False)
+    choice = choice or screens.ServiceChoice(drain=False, force=False)
 
     async def job(op: Operation) -> list[HostResult]:
         results = await pane.session.cluster.service(operation, hosts, force=choice.force, drain=choice.drain)
@@ -88,22 +87,22 @@ def confirm_roll(pane, hosts: list[str], *, renew: bool = False,
         def stop(ok: bool | None) -> None:
             if ok:
                 event.set()
-        pane.app.push_screen(ConfirmScreen("Cancel the rolling restart after the current host?", [],
+        pane.app.push_screen(screens.ConfirmScreen("Cancel the rolling restart after the current host?", [],
                                            confirm_label="Cancel roll"), stop)
         return
     order = pane.session.cluster.roll_order(hosts)
     what = "Certificate renewal" if renew else "Rolling restart"
     a = roll_assessment(pane, order, what=what)
 
-    def go(choice: ServiceChoice | bool | None) -> None:
+    def go(choice: screens.ServiceChoice | bool | None) -> None:
         if choice:
             run_roll(pane, order, choice, renew=renew, on_done=on_done)
 
-    pane.app.push_screen(ServiceConfirmScreen(title or f"{what} of {len(order)} host(s): {', '.join(order)}?",
+    pane.app.push_screen(screens.ServiceConfirmScreen(title or f"{what} of {len(order)} host(s): {', '.join(order)}?",
                                               a, confirm_label="Roll"), go)
 
 
-def run_roll(pane, order: list[str], choice: ServiceChoice, *, renew: bool = False,
+def run_roll(pane, order: list[str], choice: screens.ServiceChoice, *, renew: bool = False,
              on_done: Callable[[list[str]], None] | None = None) -> Operation:
     """Run the roll as one tracked operation: per-host notes in the activity panel."""
     cancel = asyncio.Event()
@@ -128,7 +127,7 @@ def run_roll(pane, order: list[str], choice: ServiceChoice, *, renew: bool = Fal
                           f"{s.message}" + (f" (gate: {s.failed_gate})" if s.failed_gate else ""))
                for s in result.steps]
         if not result.ok:
-            pane.app.push_screen(TextScreen("Rolling restart " + ("cancelled" if result.cancelled else "stopped"),
+            pane.app.push_screen(screens.TextScreen("Rolling restart " + ("cancelled" if result.cancelled else "stopped"),
                                             Text(result.summary())))
         return out
     return pane.console.start_operation("certificate renewal" if renew else "rolling restart", order, job,

@@ -10,23 +10,18 @@ k0s restart is offered (k0s reads k0s.yaml only at start). Hidden and refused wi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Static
 
 from backends.session.config import KubeProxyPlan
 from backends.session.core import HostResult
 from tui.console import WorkerKey
 from backends.errors import ValidationError
 from backends.k0s.config import HostConfig, allowed_modes
+from tui import screens
 from tui.panes.base import Pane
-from tui.screens.modals import MODAL_CSS, ConfirmScreen
 from widgets.rowmessage import RowMessage
 from widgets.style import status_text
 from widgets.table import Col, ResourceTable
@@ -43,49 +38,6 @@ DISABLED = "disabled"
 def mode_choices(hc: HostConfig) -> list[str]:
     """What the edit offers for a host: its version's allowed modes, then "disabled"."""
     return [*allowed_modes(hc.k0s_version), DISABLED]
-
-
-class ChoiceScreen(ModalScreen[str | None]):
-    """Pick one of a few values (returns it, or None on cancel)."""
-
-    DEFAULT_CSS = MODAL_CSS + """
-    ChoiceScreen OptionList { height: auto; max-height: 12; }
-    """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal.cancel")]
-
-    def __init__(self, title: str, choices: Sequence[str], *, current: str | None = None,
-                 help_text: str = "") -> None:
-        super().__init__()
-        self.title_text = title
-        self.choices = list(choices)
-        self.current = current
-        self.help_text = help_text
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Text(self.title_text), classes="title")
-            if self.help_text:
-                yield Static(Text(self.help_text))
-            yield OptionList(*[Option(Text(f"{c}  (current)" if c == self.current else c), id=c)
-                               for c in self.choices], id="choices")
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel")
-
-    def on_mount(self) -> None:
-        ol = self.query_one("#choices", OptionList)
-        ol.focus()
-        if self.current in self.choices:
-            ol.highlighted = self.choices.index(self.current)
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        self.dismiss(event.option.id)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 def plan_detail(plan: KubeProxyPlan) -> str:
@@ -119,12 +71,12 @@ class ConfigPane(Pane):
         #: host -> backup path of the last write from this console (until k0s restarts).
         self.backups: dict[str, str] = {}
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
         yield Static("", classes="pane-status", id="config-status", markup=False)
         yield ResourceTable(COLUMNS, id="config-table", sort_column="host")
         yield RowMessage(id="config-message")
 
-    def on_mount(self) -> None:
+    def on_built(self) -> None:
         table = self.primary_table()
         for host in self.session.controllers():
             table.upsert(host, {"host": host, "kube_proxy": status_text(self.app, "…", "muted")})
@@ -213,7 +165,7 @@ class ConfigPane(Pane):
             if choice and choice != current:
                 self.console.spawn(WorkerKey("config-plan", host), self.prepare(host, choice))
 
-        self.app.push_screen(ChoiceScreen(
+        self.app.push_screen(screens.ChoiceScreen(
             f"kube-proxy on {host}", mode_choices(hc), current=current,
             help_text=f"modes k0s {hc.k0s_version or '(unknown version)'} accepts, or disable kube-proxy"), chosen)
 
@@ -235,7 +187,7 @@ class ConfigPane(Pane):
             if ok:
                 self.apply(plan)
 
-        self.app.push_screen(ConfirmScreen(f"Set kube-proxy to {plan.new} on {host}?", [f"{host}: {plan.path}"],
+        self.app.push_screen(screens.ConfirmScreen(f"Set kube-proxy to {plan.new} on {host}?", [f"{host}: {plan.path}"],
                                            detail=plan_detail(plan), confirm_label="Write"), go)
         return plan
 
@@ -258,7 +210,7 @@ class ConfigPane(Pane):
                     self.show_config(hc)
                 self.restart(host)
 
-        self.app.push_screen(ConfirmScreen(
+        self.app.push_screen(screens.ConfirmScreen(
             f"Restart k0s on {host} now?", [host],
             detail="\nk0s reads k0s.yaml only when it starts: the new kube-proxy setting applies after a restart.",
             confirm_label="Restart"), go)

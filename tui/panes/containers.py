@@ -16,10 +16,9 @@ from backends.models import PullProgress
 from backends.session.core import HostResult
 from backends.images.usage import RemovalPlan
 from backends.session.images import HostImages
+from tui import screens
 from tui.console import WorkerKey
 from tui.panes.base import Pane
-from tui.screens.container_details import ContainerDetailsScreen
-from tui.screens.modals import ConfirmScreen, InputScreen
 from widgets.activity import Operation
 from widgets.fmt import human_size
 from widgets.safe import safe_str
@@ -93,11 +92,17 @@ class ContainersPane(Pane):
         self._slice_start: float | None = None
         self._flush_scheduled = False
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
         yield Static("", classes="pane-status", id="images-status", markup=False)
         # Sorted by host from the start: hosts answer in any order, rows must not.
         yield ResourceTable(IMAGE_COLUMNS, id="images-table", sort_column="host")
         yield ResourceTable(CONTAINER_COLUMNS, id="containers-table", markable=False, sort_column="host")
+
+    def on_built(self) -> None:
+        for host in self.scoped_hosts():
+            if host in self.data:
+                self.show_images(self.data[host])
+        self._status_line()
 
     @property
     def images_table(self) -> ResourceTable:
@@ -189,8 +194,8 @@ class ContainersPane(Pane):
         (thousands finish in the same event-loop turn) are shown a time slice at a time."""
         self.data[data.host] = data
         self.errors.pop(data.host, None)
-        if self.scope is not None and data.host != self.scope:
-            return
+        if not self.built or (self.scope is not None and data.host != self.scope):
+            return  # not shown (on_built shows what is known)
         if self._pending or not self._slice_left():
             self._pending.pop(data.host, None)  # re-queue at the end: keep arrival order
             self._pending[data.host] = data
@@ -269,7 +274,7 @@ class ContainersPane(Pane):
 
     def _status_soon(self) -> None:
         # One status line redraw per frame, however many hosts answered in it.
-        if not self._status_pending:
+        if self.built and not self._status_pending:
             self._status_pending = True
             self.call_after_refresh(self._status_line)
 
@@ -332,7 +337,7 @@ class ContainersPane(Pane):
             if ref:
                 self.pull(ref.strip(), hosts)
 
-        self.app.push_screen(InputScreen(f"Pull an image on {', '.join(hosts)}",
+        self.app.push_screen(screens.InputScreen(f"Pull an image on {', '.join(hosts)}",
                                          placeholder="docker.io/library/nginx:1.27", validate=check), go)
 
     def pull(self, ref: str, hosts: list[str]) -> Operation:
@@ -367,7 +372,7 @@ class ContainersPane(Pane):
                 self.label(host, ref, {key: val})
 
         current = ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) or "none"
-        self.app.push_screen(InputScreen(f"Label {ref} on {host}", placeholder="key=value",
+        self.app.push_screen(screens.InputScreen(f"Label {ref} on {host}", placeholder="key=value",
                                          help_text=f"current labels: {current}", validate=check), go)
 
     def label(self, host: str, ref: str, labels: dict[str, str]) -> Operation:
@@ -406,7 +411,7 @@ class ContainersPane(Pane):
                 self.remove_images(plans, confirm_pause=pause or "")
 
         refs = sum(len(p.refs) for p in plans)
-        self.app.push_screen(ConfirmScreen(f"Remove {len(plans)} image(s) ({refs} ref(s))?", lines,
+        self.app.push_screen(screens.ConfirmScreen(f"Remove {len(plans)} image(s) ({refs} ref(s))?", lines,
                                            detail=detail.plain, typed=pause, confirm_label="Remove"), go)
 
     def remove_images(self, plans: list[RemovalPlan], *, confirm_pause: str = "") -> list[Operation]:
@@ -450,7 +455,7 @@ class ContainersPane(Pane):
         if not key:
             return
         host, cid = split_key(key)
-        self.app.push_screen(ContainerDetailsScreen(self.session, host, cid,
+        self.app.push_screen(screens.ContainerDetailsScreen(self.session, host, cid,
                                                     self.containers_table.cell_text(key, "name") or cid[:13]))
 
     def on_resource_table_row_selected(self, event: ResourceTable.RowSelected) -> None:

@@ -61,7 +61,7 @@ class LogsPane(Pane):
         self.title_note = ""
         self.saved_path: Path | None = None
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
         yield Static("", classes="pane-status", id="logs-status", markup=False)
         yield LogView(id="log-view")
 
@@ -75,7 +75,7 @@ class LogsPane(Pane):
     def focused_table(self) -> LogView:  # type: ignore[override]
         return self.view
 
-    def on_mount(self) -> None:
+    def on_built(self) -> None:
         self.view.bind_source(lambda: self.buffer.rows)
         self.set_interval(1.0, self._stop_when_hidden)
 
@@ -240,7 +240,8 @@ def show_logs(app, hosts: list[str], *, around: float | None = None) -> None:
     """Open the Logs pane on ``hosts`` (followed, or the window ``around`` a moment): the
     "show logs" link of the Nodes and Sysinfo rows."""
     app.action_show_pane(LogsPane.pane_id)
-    app.pane(LogsPane.pane_id).open_hosts(hosts, around=around)
+    pane = app.pane(LogsPane.pane_id)
+    pane.when_built(lambda: pane.open_hosts(hosts, around=around))
 
 
 def show_container_log(app, host: str, container_id: str) -> None:
@@ -258,6 +259,7 @@ def show_container_log(app, host: str, container_id: str) -> None:
         backend = await app.session.images.backend(host)
         path = await container_log_path(host, backend, container)  # BackendError: the error sink
         app.action_show_pane(LogsPane.pane_id)
-        app.pane(LogsPane.pane_id).open_container(host, container.name, path, sudo=app.session.host(host).sudo)
+        pane = app.pane(LogsPane.pane_id)
+        pane.when_built(lambda: pane.open_container(host, container.name, path, sudo=app.session.host(host).sudo))
 
     app.start_once(WorkerKey("container-log", host), open_it())

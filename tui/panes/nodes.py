@@ -13,9 +13,9 @@ from textual.widgets import Static
 from backends.k0s.drift import SOURCE_LABELS
 from backends.k0s.host import NodeSnapshot, ServiceState
 from tui.console import WorkerKey
+from tui import screens
 from tui.panes import cluster_actions
 from tui.panes.base import Pane
-from tui.screens.node_details import NodeDetailsScreen
 from widgets.activity import Operation
 from widgets.fmt import human_duration
 from widgets.rowmessage import RowMessage
@@ -63,6 +63,7 @@ class NodesPane(Pane):
     MUTATING = frozenset({"start", "stop", "restart", "rolling_restart", "shell"})
     ERROR_KINDS = frozenset({"nodes"})
     MESSAGE_COLUMN = "message"
+    BUILD_AT_START = True
     BINDINGS = [
         Binding("u", "start", "Start", id="nodes.start"),
         Binding("x", "stop", "Stop", id="nodes.stop"),
@@ -94,12 +95,12 @@ class NodesPane(Pane):
         self._batch_at = 0.0  # monotonic time of the last batch pass
         self._batch_cost = 0.0  # how long it took (the throttle scales with it)
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
         yield ResourceTable(COLUMNS, id="nodes-table")
         yield RowMessage(id="nodes-message")
         yield Static("", classes="pane-status", id="nodes-status", markup=False)
 
-    def on_mount(self) -> None:
+    def on_built(self) -> None:
         table = self.primary_table()
         for name in self.session.host_names:
             spec = self.session.spec(name)
@@ -350,7 +351,7 @@ class NodesPane(Pane):
     def action_details(self) -> None:
         key = self.primary_table().selected_key()
         if key:
-            self.app.push_screen(NodeDetailsScreen(self.session, key))
+            self.app.push_screen(screens.NodeDetailsScreen(self.session, key))
 
     def action_trust(self) -> None:
         """Review the selected host's SSH key: trust an unknown one, explain a changed one."""

@@ -41,13 +41,13 @@ class SysinfoPane(Pane):
         super().__init__(**kwargs)
         self.shown_host: str | None = None
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
         yield ResourceTable(COLUMNS, id="sysinfo-table")
         tree: Tree[str] = Tree("probes", id="sysinfo-tree")
         tree.show_root = False
         yield tree
 
-    def on_mount(self) -> None:
+    def on_built(self) -> None:
         table = self.primary_table()
         for name in self.session.host_names:
             table.upsert(name, {"host": name, "verdict": status_text(self.app, "…", "muted")})
@@ -77,6 +77,8 @@ class SysinfoPane(Pane):
 
     def show_result(self, res: SysinfoResult) -> None:
         """Update one host's matrix row (and the tree when it shows that host)."""
+        if not self.built:  # on_built shows the session's results
+            return
         app = self.app
         values: dict = {"host": res.host, "verdict": status_text(app, res.verdict, bold=True),
                         "at": res.at.strftime("%H:%M:%S")}

@@ -8,7 +8,6 @@ import sys
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-import yaml
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -71,6 +70,8 @@ def guarded(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     def deco(fn: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(fn)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            import yaml  # for YAMLError; loaded with the first parse (see backends.safeyaml)
+
             try:
                 return fn(*args, **kwargs)
             except ParseError:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import yaml
 
 from backends.models import K0sStatus
 from backends.safeyaml import HOST_MAX_BYTES, UnsafeYAML, load_host_yaml, load_json
@@ -184,6 +183,8 @@ def parse_status(text: str) -> K0sStatus:
         return _from_text(fields, text)
     if "version" not in fields:  # cheap refusal before handing garbage to the YAML parser
         raise ParseError("k0s status: no Version line", text)
+    import yaml  # for YAMLError; loaded with the first parse (see backends.safeyaml)
+
     try:
         # No anchors/aliases (k0s prints none), bounded size/nodes/depth: linear and fast.
         data = load_host_yaml(clean)

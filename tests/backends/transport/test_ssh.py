@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from backends.transport.connect import make_transport
+from backends.transport.ssh.deferred import DeferredSSHTransport
 from backends.errors import (
     AuthFailed,
     BackendError,
@@ -473,9 +474,16 @@ async def test_ssh_config_alias(sshd_server, tmp_path, monkeypatch):
     await t.close()
 
 
-def test_make_transport_picks_the_kind(sshd_server):
+async def test_make_transport_picks_the_kind(sshd_server):
     settings = sshd_server.settings()
-    assert isinstance(make_transport(sshd_server.host_spec(), settings), SSHTransport)
+    ssh = make_transport(sshd_server.host_spec(), settings)
+    # An SSH host's transport is built by its first command (asyncssh loads then).
+    assert isinstance(ssh, DeferredSSHTransport) and ssh.settings is settings and not ssh.connected
+    await ssh.close()  # never used: nothing to close
+    assert (await ssh.run(["echo", "ok"])).stdout == b"ok\n"
+    assert isinstance(ssh.real, SSHTransport) and ssh.connected and ssh.connect_count == 1
+    await ssh.close()
+    assert not ssh.connected
     local = make_transport(HostSpec(name="here"), settings)
     assert isinstance(local, LocalTransport) and local.host == "here"
     assert local.info.kind == "local"
