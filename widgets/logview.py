@@ -192,6 +192,10 @@ class LogView(DirectBindings, ScrollView, can_focus=True):
     def _frame(self) -> None:
         """Coalesced repaint: re-measure once, scroll to the end when following."""
         if not self._dirty:
+            # A scroll made in the frame that grew the view is clamped to the old size: the
+            # last line would stay hidden until the next line arrives.
+            if self.follow and self.scroll_offset.y < self.max_scroll_y:
+                self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
             return
         self._dirty = False
         self._styles = {}
