@@ -19,7 +19,7 @@ from tui.app import K0sTuiApp
 from tui.panes.certs import CertsPane, cert_key, split_key, status_of
 from tui.screens.modals import ConfirmScreen, TextScreen
 from widgets.style import theme_color
-from tests.tui_support import FROZEN, audit, settle
+from tests.tui_support import FROZEN, audit, settle, settle_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -83,7 +83,10 @@ async def test_fleet_table_sorted_with_severities_and_header(xdg):
         assert table.cell_text(server, "key").startswith("EC")
         assert "kubernetes" in table.cell_text(server, "sans")
 
-        # Header: the nearest expiry names that controller, coloured as an error.
+        # Header: the nearest expiry names that controller, coloured as an error (its redraw
+        # follows the last scan after a refresh: wait for it rather than for one idle pass).
+        await settle_until(app, pilot, lambda: f"({bad})" in str(app.header_widget.content),
+                           "the header names the controller expiring first")
         header = str(app.header_widget.content)
         assert f"({bad})" in header and "certs in " in header
         assert app.header_widget.info.cert_level == "error"
