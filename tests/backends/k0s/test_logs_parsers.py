@@ -274,6 +274,17 @@ def general_only(monkeypatch):
     return parse
 
 
+def _assembled(rng: random.Random, n: int, pieces: list[str], levels: list[str], tails: list[str],
+               most: int) -> list[str]:
+    """``n`` logrus lines: up to ``most`` random pieces as the message, a random level and tail."""
+    out = []
+    for _ in range(n):
+        msg = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, most)))
+        stamp = rng.choice(["2024-07-08 08:46:25", "2024-07-08T08:46:25.5Z", "", "bad"])
+        out.append(f'time="{stamp}" level={rng.choice(levels)} msg="{msg}"{rng.choice(tails)}')
+    return out
+
+
 def random_k0s_lines(rng: random.Random, n: int) -> list[str]:
     """Lines assembled from k0s-like pieces and hostile ones: escapes, quotes, controls, Unicode."""
     pieces = ["I0708 08:46:25.876821 1814 kubelet.go:2468] ", "W0708 08:46:25.1 1 x.go:1] ", "E0101 00:00:00.0\u2028",
@@ -281,12 +292,7 @@ def random_k0s_lines(rng: random.Random, n: int) -> list[str]:
     levels = ["info", "warning", "warn", "error", "debug", "INFO", "Info", "err", "x", ""]
     tails = ["", " component=kubelet", " component=kubelet stream=stderr", " stream=stdout", " component=", " component=a=b",
              " component=k0s extra=1", " component=\"q\"", " component=kübelet"]
-    out = []
-    for _ in range(n):
-        msg = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 8)))
-        stamp = rng.choice(["2024-07-08 08:46:25", "2024-07-08T08:46:25.5Z", "", "bad"])
-        out.append(f'time="{stamp}" level={rng.choice(levels)} msg="{msg}"{rng.choice(tails)}')
-    return out
+    return _assembled(rng, n, pieces, levels, tails, 8)
 
 
 def random_fast_lines(rng: random.Random, n: int) -> list[str]:
@@ -296,12 +302,7 @@ def random_fast_lines(rng: random.Random, n: int) -> list[str]:
     levels = ["info", "warning", "warn", "error", "debug", "trace", "fatal", "panic", "INFO", "Warn", "crit", "x"]
     tails = ["", " component=kubelet", " component=kubelet stream=stderr", " stream=stdout", " component=",
              " component=a=b", " component=" + "k" * 64]
-    out = []
-    for _ in range(n):
-        msg = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 6)))
-        stamp = rng.choice(["2024-07-08 08:46:25", "2024-07-08T08:46:25.5Z", "", "bad"])
-        out.append(f'time="{stamp}" level={rng.choice(levels)} msg="{msg}"{rng.choice(tails)}')
-    return out
+    return _assembled(rng, n, pieces, levels, tails, 6)
 
 
 def test_fast_path_gives_the_general_parsers_entries(general_only):
