@@ -3,7 +3,6 @@ activity panel and the one error sink. Each pane owns its own flows (see tui/pan
 
 from __future__ import annotations
 
-import gc
 import itertools
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
@@ -56,20 +55,6 @@ PANE_HISTORY = 20
 GC_TICK = 0.5
 
 
-_frozen_at_start = False
-
-
-def freeze_startup_objects() -> None:
-    """Exempt what is alive when the first console is built (modules, classes, the session) from
-    garbage collection, once per process. They live as long as the process anyway; start-up's
-    collections (a full one among them) and every later full one then skip those ~70,000
-    objects instead of traversing them again."""
-    global _frozen_at_start
-    if not _frozen_at_start:
-        _frozen_at_start = True
-        gc.freeze()
-
-
 class ConsoleScreen(Screen):
     """The main screen. No auto focus: it would focus the (hidden) command bar first; the
     pane's table is focused once it is on screen (one bindings change, one footer build)."""
@@ -112,7 +97,10 @@ class K0sTuiApp(App):
         retention_default: int = 7,
         commands_path: Path | None = None,
     ) -> None:
-        freeze_startup_objects()
+        #: Full garbage collections only while idle (tui/gcpolicy.py: why). Started here, before
+        #: the widgets exist: start-up's own collections then skip the modules and the session.
+        self.gc_policy = GcPolicy()
+        self.gc_policy.start()
         super().__init__()
         self.session = session
         self.refresh_seconds = refresh
@@ -143,8 +131,6 @@ class K0sTuiApp(App):
         #: Panes shown before the current one (newest last), for esc / q: recorded when a key
         #: or `:` command switches panes (focus moves may switch tabs too; those are no steps).
         self.pane_history: list[str] = []
-        #: Full garbage collections only while idle (tui/gcpolicy.py: why).
-        self.gc_policy = GcPolicy()
 
     # ------------------------------------------------------------------ layout
 
@@ -185,7 +171,6 @@ class K0sTuiApp(App):
         # The first frame (header, tabs, "connecting…" rows) is drawn before any host is asked:
         # workers started now would run first (the demo answers on the event loop).
         self.call_after_refresh(self._start_panes)
-        self.call_after_refresh(self.gc_policy.start)
         self.set_interval(GC_TICK, self._gc_tick, name="gc")
 
     def _start_panes(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import posixpath
 import random
 import time
@@ -26,14 +27,12 @@ from backends.transport.base import (
 )
 
 _CHUNK = 64 * 1024
-_EXECUTOR: list[ThreadPoolExecutor] = []
 
 
+@functools.cache
 def _demo_hosts() -> ThreadPoolExecutor:
     """The one thread every demo host's commands are answered on (made on first use)."""
-    if not _EXECUTOR:
-        _EXECUTOR.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-hosts"))
-    return _EXECUTOR[0]
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-hosts")
 
 
 class DemoTransport(Transport):

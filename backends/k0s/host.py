@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
+import functools
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -51,15 +52,14 @@ T = TypeVar("T")
 DEFAULT_DATA_DIR = "/var/lib/k0s"
 #: Output at least this long is parsed off the event loop (see K0sHost._parse_large).
 PARSE_IN_THREAD_CHARS = 256 * 1024
-_PARSER: list[ThreadPoolExecutor] = []
 
 
+@functools.cache
 def _parser_thread() -> ThreadPoolExecutor:
-    """The one thread big outputs are parsed on: one at a time, so three controllers'
-    node lists never sit decoded in memory together."""
-    if not _PARSER:
-        _PARSER.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="k0s-parse"))
-    return _PARSER[0]
+    """The one thread big outputs are parsed on (made on first use): one at a time, so three
+    controllers' node lists never sit decoded in memory together."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="k0s-parse")
+
 
 # cobra's wording for a flag an older k0s does not know.
 _ALREADY_STOPPED = re.compile(r"already stopped|not running", re.IGNORECASE)
