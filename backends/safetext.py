@@ -25,13 +25,16 @@ from typing import Any
 _BIDI = [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 
 _CONTROLS = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]
+#: Every code point that must not reach a terminal as itself (controls, C1, bidi steering).
+UNSAFE_CODEPOINTS = (*_CONTROLS, *_BIDI)
 
 
-def _escape(cp: int) -> str:
+def escape(cp: int) -> str:
+    """How an unsafe code point is shown: ``\\xNN`` (up to U+00FF), ``\\uNNNN`` above."""
     return f"\\x{cp:02x}" if cp <= 0xFF else f"\\u{cp:04x}"
 
 
-_MULTI = {cp: _escape(cp) for cp in [*_CONTROLS, *_BIDI] if cp not in (0x09, 0x0A)}
+_MULTI = {cp: escape(cp) for cp in UNSAFE_CODEPOINTS if cp not in (0x09, 0x0A)}
 _LINE = {**_MULTI, 0x09: " ", 0x0A: "\\n"}
 # A search is several times faster than translate: the common (clean) case pays only for it.
 _MULTI_RE = re.compile("[" + "".join(f"\\U{cp:08x}" for cp in _MULTI) + "]")

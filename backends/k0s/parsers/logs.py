@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from backends.k0s.parsers._common import ParseError, strip_ansi
+from backends.safetext import UNSAFE_CODEPOINTS, escape
 
 #: Characters of a line looked at; the rest is dropped (a runaway line cannot eat memory).
 MAX_LINE = 16 * 1024
@@ -77,11 +78,10 @@ Row = tuple[float | None, str, str, str, str, str, str]
 TIME, HOST, LEVEL, COMPONENT, MESSAGE, STREAM, KIND = range(7)
 
 
-_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))}
-_CONTROL[0x09] = "    "  # a tab: spaces, so columns stay put
-# The bidirectional overrides and isolates reorder what the operator reads ("Trojan Source"):
-# shown as their escape too, as backends.safetext does for every other text from a host.
-_CONTROL.update({c: f"\\u{c:04x}" for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))})
+# What backends.safetext escapes for every other text from a host (controls, C1, the bidi
+# overrides that reorder what the operator reads), with a tab as spaces so columns stay put.
+_CONTROL = {cp: escape(cp) for cp in UNSAFE_CODEPOINTS}
+_CONTROL[0x09] = "    "
 # A search is several times cheaper than translate, and almost every line is clean.
 _UNSAFE = re.compile("[" + "".join(f"\\U{c:08x}" for c in sorted(_CONTROL)) + "]")
 _UNSAFE_IN_LINES = re.compile("[" + "".join(f"\\U{c:08x}" for c in sorted(_CONTROL) if c != 0x0A) + "]")
