@@ -12,7 +12,7 @@ from backends.k0s.parsers.logs import LogEntry
 from backends.session.session import ClusterSession
 from tui.app import K0sTuiApp
 from tui.panes.logs import LogsPane
-from tests.tui_support import FROZEN, audit, settle
+from tests.tui_support import FROZEN, audit, settle, settle_until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -124,7 +124,9 @@ async def test_host_text_is_never_markup_and_controls_are_visible(xdg):
         await settle(app, pilot)
         await pilot.press("7")
         pane = logs(app)
-        await pilot.pause()
+        # The pane is built on first show and then starts following (clearing its view): only
+        # then is a row added by hand there to stay.
+        await settle_until(app, pilot, lambda: pane.follower.tasks, "the logs pane following")
         pane.follower.tasks.clear()
         pane.add_rows([LogEntry(FROZEN.timestamp() + 999, "worker-1", "info", "[bold]x[/]",
                                 "\x1b]0;pwned\x07[red]hi[/red]\x1b[2J").row()])
