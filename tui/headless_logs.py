@@ -27,8 +27,9 @@ from backends.k0s.host import K0sHost
 from backends.k0s.logs import (DEFAULT_LINES, DEFAULT_SINCE, LogFollower, error_entry, merge_by_time, read_logs,
                                read_raw, sort_by_time)
 from backends.k0s.parsers.logs import (COMPONENT, HOST, KIND, LEVEL, MESSAGE, STREAM, TIME, Row, has_unsafe,
-                                       line_times, parse_rows, visible)
+                                       line_times, parse_rows, plain_lines, visible)
 from backends.safetext import dumps_json
+from backends.transport.base import block_lines
 
 EXIT_OK, EXIT_HOST_FAILED, EXIT_USAGE = 0, 1, 2
 #: Seconds between two flushes of a follow (lines of all hosts within one are sorted by time).
@@ -128,56 +129,73 @@ def format_rows(rows: list[Row]) -> str:
 
 
 class _RawHost:
-    """One host's raw text output: its prefix, the time of its last stamped line, and whether
-    its lines still need the ``--since`` check (a files source cannot select by time)."""
+    """One host's raw text output: its prefix (text and encoded), the time of its last stamped
+    line, and whether its lines still need the ``--since`` check (a files source cannot select
+    by time)."""
 
-    __slots__ = ("name", "prefix", "last", "gate")
+    __slots__ = ("name", "prefix", "prefix_bytes", "between", "last", "gate")
 
-    def __init__(self, name: str, since: float | None) -> None:
+    def __init__(self, name: str, since: float | None, encoding: str) -> None:
         self.name, self.prefix, self.last, self.gate = name, f"{visible(name)} ", None, since
+        self.prefix_bytes = self.prefix.encode(encoding, "backslashreplace")
+        self.between = b"\n" + self.prefix_bytes
 
 
-#: One arrival of a text-mode follow: a host's raw batch ``(host, fmt, lines)`` or an error row.
-_Item = tuple[str, str, list[str]] | Row
+#: One arrival of a text-mode follow: a host's raw block ``(host, fmt, block)`` or an error row.
+_Item = tuple[str, str, bytes] | Row
 
 
 class RawPrinter:
-    """Turns raw batches (and typed error rows) into the text output, safe for a terminal.
+    """Turns raw blocks (and typed error rows) into the text output, safe for a terminal, as
+    bytes in ``encoding``.
 
-    ``merge``: several hosts, whose lines are ordered by their stamps; otherwise the batches
-    are printed in arrival order with no per-line work beyond escaping an unsafe batch.
+    ``merge``: several hosts, whose lines are ordered by their stamps; otherwise the blocks
+    are printed in arrival order, and a block of plain ASCII lines is prefixed with one bytes
+    replace: nothing decoded, split or encoded (a host printing flat out is read at the speed
+    of ``ssh``).
     """
 
-    def __init__(self, hosts: Sequence[str], *, since: float | None, component: str | None) -> None:
-        self.hosts = {name: _RawHost(name, since) for name in hosts}
+    def __init__(self, hosts: Sequence[str], *, since: float | None, component: str | None,
+                 encoding: str = "utf-8") -> None:
+        self.encoding = encoding
+        self.hosts = {name: _RawHost(name, since, encoding) for name in hosts}
         self.merge = len(self.hosts) > 1
         self.since, self.component = since, component
 
-    def render(self, items: list[_Item]) -> str:
+    def render(self, items: list[_Item]) -> bytes:
         """The output of ``items`` (each line ending in a newline)."""
         if not self.merge:
-            return "".join(self._batch(item) if len(item) == 3 else format_rows([item]) for item in items)
+            return b"".join(self._batch(item) if len(item) == 3 else self._encode(format_rows([item]))
+                            for item in items)
         timed: list[tuple[float, str]] = []
         for item in items:
             if len(item) == 3:
-                lines, times = self._lines(*item, need_times=True)
+                lines, times = self._lines(item[0], item[1], block_lines(item[2]), need_times=True)
                 prefix = self.hosts[item[0]].prefix
                 lines = self._safe(lines)
                 timed.extend(zip([0.0 if t is None else t for t in times], [prefix + line for line in lines]))
             else:
                 timed.append((item[TIME] or 0.0, format_rows([item])[:-1]))
         timed.sort(key=lambda pair: pair[0])  # stable: a host's lines keep their order
-        return "".join(line + "\n" for _when, line in timed)
+        return self._encode("".join(line + "\n" for _when, line in timed))
 
-    def _batch(self, item: tuple[str, str, list[str]]) -> str:
-        lines, _times = self._lines(*item, need_times=False)
+    def _encode(self, text: str) -> bytes:
+        return text.encode(self.encoding, "backslashreplace")
+
+    def _batch(self, item: tuple[str, str, bytes]) -> bytes:
+        host, fmt, block = item
+        state = self.hosts[host]
+        if (not self.component and (fmt == "short" or (fmt == "logrus" and state.gate is None))
+                and plain_lines(block)):
+            return state.prefix_bytes + block.replace(b"\n", state.between) + b"\n"
+        lines, _times = self._lines(host, fmt, block_lines(block), need_times=False)
         if not lines:
-            return ""
-        prefix = self.hosts[item[0]].prefix
+            return b""
+        prefix = state.prefix
         text = prefix + ("\n" + prefix).join(lines) + "\n"  # one C-level pass builds the batch
         if has_unsafe(text, lines=True):  # and one checks it (the prefix is made safe already)
             text = prefix + ("\n" + prefix).join(map(visible, lines)) + "\n"
-        return text
+        return self._encode(text)
 
     @staticmethod
     def _safe(lines: list[str]) -> list[str]:
@@ -247,26 +265,43 @@ async def run_logs(hosts: Sequence[K0sHost], *, names: Sequence[str] = (), since
 async def _run_raw(chosen: list[K0sHost], *, since: float, follow: bool, component: str | None,
                    lines: int | None, out: TextIO, stop: asyncio.Event | None) -> int:
     """The text form: each line as the source printed it, prefixed with its host."""
-    printer = RawPrinter([h.name for h in chosen], since=since, component=component)
+    encoding = getattr(out, "encoding", None) or "utf-8"
+    printer = RawPrinter([h.name for h in chosen], since=since, component=component, encoding=encoding)
     failed = False
 
     def emit(items: list[_Item]) -> None:
         nonlocal failed
         if any(len(item) != 3 for item in items):
             failed = True
-        text = printer.render(items)
-        if text:
-            out.write(text)
-            out.flush()
+        data = printer.render(items)
+        if data:
+            write_bytes(out, data, encoding)
 
     if not follow:
         results = await asyncio.gather(*(_read_raw(h, since, lines) for h in chosen))
         emit([item for result in results for item in result])
         return EXIT_HOST_FAILED if failed else EXIT_OK
-    pending: list[_Item] = []
-    follower = LogFollower(pending.extend, raw=lambda host, fmt, batch: pending.append((host, fmt, batch)))
+    if printer.merge:  # lines of several hosts wait for a flush window to be merged
+        pending: list[_Item] = []
+        follower = LogFollower(pending.extend, raw=lambda host, fmt, block: pending.append((host, fmt, block)))
+    else:  # one host: each block is printed as it arrives (no window to wait for at the end)
+        pending = []
+        follower = LogFollower(emit, raw=lambda host, fmt, block: emit([(host, fmt, block)]))
     await _follow(follower, chosen, pending, emit, since=since, lines=lines, stop=stop, sort=False)
     return EXIT_HOST_FAILED if failed else EXIT_OK
+
+
+def write_bytes(out: TextIO, data: bytes, encoding: str) -> None:
+    """``data`` (text in ``encoding``) to ``out``: straight into its binary buffer when it has
+    one, so a big batch is not decoded and encoded again; flushed either way."""
+    buffer = getattr(out, "buffer", None)
+    if buffer is None:
+        out.write(data.decode(encoding, "replace"))
+        out.flush()
+        return
+    out.flush()  # what went through the text layer before comes first
+    buffer.write(data)
+    buffer.flush()
 
 
 async def _follow(follower: LogFollower, chosen: list[K0sHost], pending: list, emit, *, since: float,
@@ -316,7 +351,7 @@ async def _read_raw(host: K0sHost, since: float | None, lines: int | None) -> li
         fmt, raw = await read_raw(host, since=since, lines=lines)
     except BackendError as exc:
         return [error_entry(host.name, f"cannot read the log ({exc.kind}): {exc.message}")]
-    return [(host.name, fmt, raw)]
+    return [(host.name, fmt, "\n".join(raw).encode("utf-8"))]  # a block, as a follow delivers
 
 
 async def _read(host: K0sHost, since: float | None, lines: int | None) -> list[Row]:

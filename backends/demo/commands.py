@@ -31,7 +31,7 @@ class Reply:
     exit_status: int = 0
     stdout: bytes = b""
     stderr: bytes = b""
-    #: A list, or (for ``-f``/``-F`` follows) an endless iterator only stream_lines consumes.
+    #: A list, or (for ``-f``/``-F`` follows) an endless iterator only stream_chunks consumes.
     chunks: list[tuple[float, bytes]] | Iterator[tuple[float, bytes]] = field(default_factory=list)
     #: Applied to the cluster once the output is written (re-read state, in the stand-in).
     commit: Callable[[DemoCluster], None] | None = None

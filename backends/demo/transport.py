@@ -15,7 +15,7 @@ from backends.demo.cluster import DemoCluster
 from backends.demo.commands import Reply, answer
 from backends.errors import BackendError, CommandTimeout, HostUnreachable
 from backends.hosts.spec import HostSpec, Inventory
-from backends.transport.streamio import LineBatcher
+from backends.transport.streamio import ChunkBatcher
 from backends.transport.base import (
     DEFAULT_TIMEOUT,
     CommandResult,
@@ -132,23 +132,23 @@ class DemoTransport(Transport):
         return CommandResult(host=self.host, argv=tuple(argv), exit_status=reply.exit_status,
                              stdout=reply.all_stdout, stderr=reply.stderr, duration=time.monotonic() - start)
 
-    async def stream_lines(self, argv: Sequence[str], on_lines: Callable[[list[str]], None], *,
-                           sudo: bool = False) -> CommandResult:
+    async def stream_chunks(self, argv: Sequence[str], on_block: Callable[[bytes], None], *,
+                            sudo: bool = False) -> CommandResult:
         """Deliver the simulated output in batches as it arrives; the reply's chunks may be an
         endless generator (``journalctl -f``): cancel the task to end it. Nothing is kept."""
         self._check_open()
         start = time.monotonic()
         await self._pause()
         reply = await self._answer_remotely(argv, None)
-        lines = LineBatcher(on_lines)
+        blocks = ChunkBatcher(on_block)
         if reply.stdout:
-            lines.feed(reply.stdout)
+            blocks.feed(reply.stdout)
         for delay, chunk in reply.chunks:
             if delay:
                 await asyncio.sleep(delay)
             self._check_open()
-            lines.feed(chunk)
-        lines.close()
+            blocks.feed(chunk)
+        blocks.close()
         return CommandResult(host=self.host, argv=tuple(argv), exit_status=reply.exit_status,
                              stderr=reply.stderr, duration=time.monotonic() - start)
 

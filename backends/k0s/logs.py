@@ -35,9 +35,10 @@ DEFAULT_BUFFER = 50_000
 CONSOLE = "k0s-tui"
 
 OnRows = Callable[[list[Row]], None]
-#: ``(host, fmt, lines)``: a batch of lines exactly as the host's log source printed them
-#: (``fmt``: the parser format that would read them), for a consumer that does not parse.
-OnRawLines = Callable[[str, str, list[str]], None]
+#: ``(host, fmt, block)``: lines exactly as the host's log source printed them, as the raw
+#: bytes of a :meth:`~backends.transport.base.Transport.stream_chunks` block (``fmt``: the
+#: parser format that would read them), for a consumer that does not parse.
+OnRawBlock = Callable[[str, str, bytes], None]
 #: ``journalctl -o``: exact times (µs) at a fifth of the bytes of ``json`` (whose records carry
 #: some twenty fields), and a line that parses for a few µs. A journalctl too old to know it
 #: (systemd < 234) refuses it, and ``json`` is asked instead.
@@ -231,7 +232,7 @@ async def read_logs(host: K0sHost, *, source: LogSource | None = None, lines: in
 
 async def follow_host(host: K0sHost, on_entries: OnRows, *, source: LogSource | None = None,
                       lines: int | None = DEFAULT_LINES, since: float | None = None,
-                      raw: OnRawLines | None = None) -> None:
+                      raw: OnRawBlock | None = None) -> None:
     """Stream ``host``'s log into ``on_entries`` until cancelled (one long-lived command).
 
     With ``raw`` the lines are not parsed: each batch goes to ``raw`` as the source printed it
@@ -276,7 +277,7 @@ def _ended(host: str, result: CommandResult) -> Row:
 
 async def _stream(transport, host: str, argv: list[str], fmt: str, on_entries: OnRows, *,
                   sudo: bool = False, since: float | None = None, component: str = "",
-                  raw: OnRawLines | None = None) -> tuple[CommandResult, int]:
+                  raw: OnRawBlock | None = None) -> tuple[CommandResult, int]:
     """Run ``argv`` until it ends, feeding its parsed lines (or its raw batches to ``raw``);
     returns its result and the number of lines it printed. Raises BackendError.
 
@@ -339,16 +340,16 @@ async def _stream(transport, host: str, argv: list[str], fmt: str, on_entries: O
     return result, read
 
 
-async def _stream_raw(transport, host: str, argv: list[str], fmt: str, raw: OnRawLines, *,
+async def _stream_raw(transport, host: str, argv: list[str], fmt: str, raw: OnRawBlock, *,
                       sudo: bool = False) -> tuple[CommandResult, int]:
     read = 0
 
-    def forward(lines: list[str]) -> None:
+    def forward(block: bytes) -> None:
         nonlocal read
-        read += len(lines)
-        raw(host, fmt, lines)
+        read += 1 + block.count(b"\n")
+        raw(host, fmt, block)
 
-    result = await transport.stream_lines(argv, forward, sudo=sudo)
+    result = await transport.stream_chunks(argv, forward, sudo=sudo)
     return result, read
 
 
@@ -356,7 +357,7 @@ class LogFollower:
     """One follow task per host feeding one callback (and raw batches to ``raw`` when given,
     unparsed); :meth:`stop` closes every channel."""
 
-    def __init__(self, on_entries: OnRows, raw: OnRawLines | None = None) -> None:
+    def __init__(self, on_entries: OnRows, raw: OnRawBlock | None = None) -> None:
         self.on_entries = on_entries
         self.raw = raw
         self.tasks: dict[str, asyncio.Task[None]] = {}

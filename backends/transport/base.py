@@ -123,6 +123,26 @@ class Transport(abc.ABC):
             on_line(line)
         return result
 
+    async def stream_chunks(
+        self,
+        argv: Sequence[str],
+        on_block: Callable[[bytes], None],
+        *,
+        sudo: bool = False,
+    ) -> CommandResult:
+        """Run a long-lived ``argv`` (``journalctl -f``) calling ``on_block`` with its output as
+        it arrives, in blocks of whole lines: the raw bytes of one or more lines joined by
+        ``\\n``, without the last line's newline (:func:`block_lines` splits one).
+
+        Nothing of stdout is kept (the result's stdout is empty) and there is no timeout:
+        cancel the awaiting task to end the command (over SSH this closes its channel). Raises
+        the connection errors of :mod:`backends.errors` when the host drops. The default
+        feeds :meth:`run_streaming`'s lines one block each.
+        """
+        result = await self.run_streaming(argv, lambda line: on_block(line.encode("utf-8")), sudo=sudo)
+        return CommandResult(result.host, result.argv, result.exit_status, b"", result.stderr,
+                             result.duration)
+
     async def stream_lines(
         self,
         argv: Sequence[str],
@@ -130,16 +150,9 @@ class Transport(abc.ABC):
         *,
         sudo: bool = False,
     ) -> CommandResult:
-        """Run a long-lived ``argv`` (``journalctl -f``) calling ``on_lines`` with batches of lines.
-
-        Unlike :meth:`run_streaming` nothing of stdout is kept (the result's stdout is empty)
-        and there is no timeout: cancel the awaiting task to end the command (over SSH this
-        closes its channel). Raises the connection errors of :mod:`backends.errors` when the
-        host drops. The default feeds :meth:`run_streaming`'s lines one by one.
-        """
-        result = await self.run_streaming(argv, lambda line: on_lines([line]), sudo=sudo)
-        return CommandResult(result.host, result.argv, result.exit_status, b"", result.stderr,
-                             result.duration)
+        """:meth:`stream_chunks` with each block split into lines (decoded as UTF-8, a line's
+        ``\\r\\n`` ending dropped): ``on_lines`` gets a list per block."""
+        return await self.stream_chunks(argv, lambda block: on_lines(block_lines(block)), sudo=sudo)
 
     @abc.abstractmethod
     async def stream_stdout_to_file(
@@ -182,6 +195,16 @@ class Transport(abc.ABC):
     @abc.abstractmethod
     async def close(self) -> None:
         """Release connections and forwarded sockets. Safe to call twice."""
+
+
+def block_lines(block: bytes) -> list[str]:
+    """The lines of a :meth:`Transport.stream_chunks` block: one decode, one split (a per-line
+    decode would cost more than the rest of reading a line). Blank lines are kept."""
+    text = block.decode("utf-8", "replace")
+    lines = text.split("\n")
+    if "\r" in text:
+        lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    return lines
 
 
 def split_output_lines(text: str) -> list[str]:

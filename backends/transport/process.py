@@ -9,7 +9,7 @@ from pathlib import Path
 
 from backends.errors import BackendError
 from backends.transport.base import CommandResult, ProgressCallback, StreamResult, Transport
-from backends.transport.streamio import MAX_CAPTURE, BoundedBuffer, LineBatcher, LineSplitter, progress_sink
+from backends.transport.streamio import MAX_CAPTURE, BoundedBuffer, ChunkBatcher, LineSplitter, progress_sink
 
 #: stdout kept of a command whose stdin is streamed from a file (its output is a log line or two).
 STDIN_STREAM_CAPTURE = 1 << 20
@@ -56,16 +56,16 @@ class ProcessTransport(Transport):
         lines.close()
         return CommandResult(self.host, tuple(argv), status, out.getvalue(), err, took)
 
-    async def stream_lines(
+    async def stream_chunks(
         self,
         argv: Sequence[str],
-        on_lines: Callable[[list[str]], None],
+        on_block: Callable[[bytes], None],
         *,
         sudo: bool = False,
     ) -> CommandResult:
-        lines = LineBatcher(on_lines)
-        status, err, _, _, took = await self._execute(self._argv(argv, sudo), lines.feed, timeout=None)
-        lines.close()
+        blocks = ChunkBatcher(on_block)
+        status, err, _, _, took = await self._execute(self._argv(argv, sudo), blocks.feed, timeout=None)
+        blocks.close()
         return CommandResult(self.host, tuple(argv), status, b"", err, took)
 
     async def stream_stdout_to_file(

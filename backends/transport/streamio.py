@@ -64,53 +64,42 @@ class LineSplitter:
             self._on_line(line)
 
 
-class LineBatcher:
-    """Feed it byte chunks; it calls ``on_lines`` once per chunk with that chunk's complete lines.
+class ChunkBatcher:
+    """Feed it byte chunks; it calls ``on_block`` once per chunk with that chunk's complete
+    lines as one block (see :meth:`Transport.stream_chunks`): the raw bytes, the last line's
+    newline dropped, nothing split or decoded.
 
     For long-lived streams (``journalctl -f``): nothing is kept but the unfinished line, which
     is cut at ``max_line`` bytes so a host that never prints a newline cannot grow memory.
-    Blank lines are kept (a log may hold them); ``\r\n`` and ``\n`` end a line.
     """
 
-    def __init__(self, on_lines: Callable[[list[str]], None], max_line: int = 64 * 1024) -> None:
-        self._on_lines = on_lines
+    def __init__(self, on_block: Callable[[bytes], None], max_line: int = 64 * 1024) -> None:
+        self._on_block = on_block
         self._buf = b""
         self._max = max_line
-        self.lines = 0
 
     def feed(self, data: bytes) -> None:
-        """Split ``data`` (after any unfinished line) and emit the complete lines as one batch."""
-        data = self._buf + data
+        """Emit the complete lines of ``data`` (after any unfinished line) as one block."""
+        if self._buf:
+            data = self._buf + data
         cut = data.rfind(b"\n")
         if cut < 0:
-            self._buf = data if len(data) <= self._max else b""
             if len(data) > self._max:
-                self._emit([data[: self._max]])
+                self._buf = b""
+                self._on_block(data[: self._max])
+            else:
+                self._buf = data
             return
         self._buf = data[cut + 1:]
         if len(self._buf) > self._max:
             self._buf = b""
-        # One decode for the whole chunk (it ends at a newline, so no character is cut), then
-        # one split: a per-line decode cost more than the rest of reading a line.
-        text = data[:cut].decode("utf-8", "replace")
-        lines = text.split("\n")
-        if "\r" in text:
-            lines = [line[:-1] if line.endswith("\r") else line for line in lines]
-        self._deliver(lines)
+        self._on_block(data[:cut])
 
     def close(self) -> None:
         """Emit the last line even without a line break."""
         if self._buf:
-            self._emit([self._buf])
-            self._buf = b""
-
-    def _emit(self, raws: list[bytes]) -> None:
-        self._deliver([r[:-1].decode("utf-8", "replace") if r.endswith(b"\r") else r.decode("utf-8", "replace")
-                       for r in raws])
-
-    def _deliver(self, lines: list[str]) -> None:
-        self.lines += len(lines)
-        self._on_lines(lines)
+            block, self._buf = self._buf, b""
+            self._on_block(block)
 
 
 async def pump(read: Callable[[int], Awaitable[bytes]], sink: Callable[[bytes], None]) -> int:

@@ -102,6 +102,15 @@ def has_unsafe(text: str, *, lines: bool = False) -> bool:
     return (_UNSAFE_IN_LINES if lines else _UNSAFE).search(text) is not None
 
 
+def plain_lines(block: bytes) -> bool:
+    """True when ``block`` (lines joined by newlines) is ASCII with no control character but
+    the newlines and no empty line: printed as it is, it shows exactly what :func:`visible`
+    of each line would."""
+    return (block.isascii() and len(block.translate(None, _ASCII_UNSAFE_IN_LINES)) == len(block)
+            and not block.startswith(b"\n") and not block.endswith(b"\n") and b"\n\n" not in block
+            and len(block) > 0)
+
+
 def visible(text: str) -> str:
     """``text`` with control characters (ESC, CR, BEL, C1…) and bidi overrides shown as
     ``\\xNN``/``\\uNNNN``: safe for a terminal."""

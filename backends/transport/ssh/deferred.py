@@ -74,9 +74,9 @@ class DeferredSSHTransport(Transport):
                             timeout: float | None = None, sudo: bool = False) -> CommandResult:
         return await self.real.run_streaming(argv, on_line, timeout=timeout, sudo=sudo)
 
-    async def stream_lines(self, argv: Sequence[str], on_lines: Callable[[list[str]], None], *,
-                           sudo: bool = False) -> CommandResult:
-        return await self.real.stream_lines(argv, on_lines, sudo=sudo)
+    async def stream_chunks(self, argv: Sequence[str], on_block: Callable[[bytes], None], *,
+                            sudo: bool = False) -> CommandResult:
+        return await self.real.stream_chunks(argv, on_block, sudo=sudo)
 
     async def stream_stdout_to_file(self, argv: Sequence[str], dest: Path, *, timeout: float | None = None,
                                     sudo: bool = False, progress: ProgressCallback | None = None) -> StreamResult:

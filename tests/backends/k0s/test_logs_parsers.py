@@ -393,3 +393,22 @@ def test_has_unsafe_finds_every_character_visible_escapes_in_ascii_and_other_tex
             assert has_unsafe(text) is changed, (hex(code), text)
             assert has_unsafe(f"a\n{text}\nb", lines=True) is (changed and c != "\n"), hex(code)
     assert has_unsafe("a\nb") is True and has_unsafe("a\nb", lines=True) is False
+
+
+def test_raw_blocks_print_as_each_line_made_visible_fast_path_or_not():
+    """A single host's raw blocks, plain ASCII (printed by one bytes replace) or not (ESC, CR,
+    bidi, tab, non-ASCII, empty lines), print as the host prefix and visible() of each
+    non-empty line: the fast path changes nothing of the output."""
+    from backends.transport.base import block_lines
+    from tui.headless_logs import RawPrinter
+
+    rng = random.Random(11)
+    pieces = ["plain line", "x\x1b]0;t\x07", "cr\r", "", "tab\tx", "bidi \u202e", "é ok", "  ", "\x9b2J"]
+    printer = RawPrinter(["w\x1b1"], since=None, component=None)
+    for _ in range(400):
+        lines = [rng.choice(pieces) if rng.random() < 0.3 else f"2026-09-01 w1 k0s[1]: m{i}"
+                 for i in range(rng.randrange(1, 12))]
+        block = "\n".join(lines).encode("utf-8")
+        expected = "".join(f"w\\x1b1 {visible(line)}\n" for line in block_lines(block) if line)
+        assert printer.render([("w\x1b1", "short", block)]) == expected.encode("utf-8")
+    assert printer.render([("w\x1b1", "short", b"a\nb")]) == b"w\\x1b1 a\nw\\x1b1 b\n"

@@ -218,21 +218,29 @@ async def test_headless_follow_of_three_hosts_merges_raw_lines_by_time(make_host
     assert lines[0] == "node-x " + hosts[0].short.read_text().splitlines()[0]
 
 
-async def test_headless_text_escapes_a_hostile_line(make_host):
+async def test_headless_text_escapes_a_hostile_line(make_host, tmp_path):
     """ESC, a C1 control (CSI, U+009B), a bidi override and a BEL in the host's line are shown
-    escaped in the raw output, whole batch or not; the clean lines around it are untouched."""
+    escaped in the raw output, whole batch or not, written as text (StringIO) or as bytes into
+    a file's buffer; the clean lines around it are untouched."""
     h = make_host("node-evil")
     t0 = time.time() - 30
     h.append([journal_line(t0, "clean before"), journal_line(t0 + 1, "x\x1b]0;pwned\x07 \u009b2J \u202eevil"),
               journal_line(t0 + 2, "clean after")])
-    for follow in (False, True):
-        out, stop = io.StringIO(), asyncio.Event()
+    for follow, to_file in ((False, False), (True, False), (False, True), (True, True)):
+        path = tmp_path / f"out-{follow}-{to_file}.txt"
+        out = path.open("w", encoding="utf-8") if to_file else io.StringIO()
+
+        def written() -> str:
+            return path.read_text(encoding="utf-8") if to_file else out.getvalue()
+
+        stop = asyncio.Event()
         task = asyncio.ensure_future(run_logs([h.host], since=t0 - 1, follow=follow, out=out, close=False,
                                               stop=stop))
-        await until(lambda: out.getvalue().count("\n") == 3, what="the three lines")
+        await until(lambda: written().count("\n") == 3, what="the three lines")
         stop.set()
         assert await task == 0
-        text = out.getvalue()
+        text = written()
+        out.close()
         assert not any(c in text for c in "\x1b\x07\u009b\u202e")
         lines = text.splitlines()
         assert 'x\\x1b]0;pwned\\x07 \\x9b2J \\u202eevil' in lines[1]

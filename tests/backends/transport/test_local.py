@@ -67,6 +67,45 @@ async def test_run_streaming_lines(local):
     assert seen == ["a", "b", "c", "d"] and r.ok
 
 
+async def test_stream_chunks_gives_whole_lines_as_printed_and_stream_lines_splits_them(local):
+    """Blocks end at a line's end (the unfinished line waits for the next chunk, the last one
+    comes at the end), bytes untouched; stream_lines gives the same lines decoded."""
+    script = "printf 'a\\r\\nb'; sleep 0.2; printf 'c\\n\\nd\\033e\\n'; sleep 0.2; printf 'tail'"
+    blocks: list[bytes] = []
+    r = await local.stream_chunks(["sh", "-c", script], blocks.append)
+    assert r.ok and r.stdout == b""
+    assert b"\n".join(blocks) == b"a\r\nbc\n\nd\x1be\ntail"
+    assert not any(block.endswith(b"b") for block in blocks)  # "bc" came in two chunks, one line
+    batches: list[list[str]] = []
+    await local.stream_lines(["sh", "-c", script], batches.append)
+    assert [line for batch in batches for line in batch] == ["a", "bc", "", "d\x1be", "tail"]
+
+
+def test_chunk_batcher_bounds_a_line_without_end_and_loses_no_line():
+    """A random cut of a stream into chunks gives back exactly its lines; a line longer than
+    max_line is cut there instead of growing the buffer."""
+    import random
+    from backends.transport.streamio import ChunkBatcher
+
+    rng = random.Random(3)
+    data = b"".join(rng.choice([b"x" * rng.randrange(0, 40), b"\n", b"\r\n", "é".encode()]) for _ in range(3000))
+    blocks: list[bytes] = []
+    batcher = ChunkBatcher(blocks.append)
+    at = 0
+    while at < len(data):
+        step = rng.randrange(1, 200)
+        batcher.feed(data[at:at + step])
+        at += step
+    batcher.close()
+    assert b"\n".join(blocks) == data.removesuffix(b"\n")
+    long: list[bytes] = []
+    small = ChunkBatcher(long.append, max_line=10)
+    small.feed(b"0123456789abcdef")
+    small.feed(b"gh\nnext")
+    small.close()
+    assert long == [b"0123456789", b"gh", b"next"]
+
+
 @pytest.mark.timeout(60)
 async def test_stream_stdout_and_stdin_files(local, tmp_path):
     src = tmp_path / "big.bin"
