@@ -76,7 +76,8 @@ class Image:
     media_type: str
     digest: str
     size_bytes: int
-    platforms: list[str] = field(default_factory=list)
+    platforms: tuple[str, ...] = ()
+    #: Parsers share one dict between equal label sets (every host has them): never mutate it.
     labels: dict[str, str] = field(default_factory=dict)
     created: datetime | None = None
 

@@ -16,6 +16,7 @@ label starts with that letter; the sorted column's header shows ``▲``/``▼``.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
@@ -47,6 +48,11 @@ MARK = "●"
 SORT_MAX_INTERVAL = 2.0
 SORT_UP, SORT_DOWN = "▲", "▼"
 _STYLES: dict[Style, Style] = {}
+#: Longest cell text stored once for all equal cells (``sys.intern``), and the most distinct
+#: coloured cells kept shared: a fleet's tables repeat a ref, a size, a state on every host.
+SHARED_CELL_MAX = 256
+_CELLS: dict[Cell, Cell] = {}
+_CELLS_MAX = 16_384
 
 
 @dataclass(frozen=True)
@@ -69,9 +75,9 @@ def to_cell(value: Any) -> CellValue:
     text enters the table: C0/C1 controls and DEL are made visible here (``\x1b``), never emitted,
     and a cell stays one line."""
     if isinstance(value, str):
-        return clean_line(value)
+        return _shared_text(clean_line(value))
     if isinstance(value, Cell):
-        return value._replace(text=clean_line(value.text))
+        return _shared_cell(value._replace(text=_shared_text(clean_line(value.text))))
     if isinstance(value, Text):
         style = value.style if value.style else None
         if isinstance(style, str):
@@ -82,7 +88,25 @@ def to_cell(value: Any) -> CellValue:
         return Cell(plain, style=style) if style else plain
     if value is None:
         return "-"
-    return clean_line(str(value))
+    return _shared_text(clean_line(str(value)))
+
+
+def _shared_text(text: str) -> str:
+    return sys.intern(text) if len(text) <= SHARED_CELL_MAX else text
+
+
+def _shared_cell(value: Cell) -> Cell:
+    """One object for equal coloured cells (a bounded table, emptied when full)."""
+    try:
+        found = _CELLS.get(value)
+    except TypeError:  # an unhashable style: kept as it is
+        return value
+    if found is not None:
+        return found
+    if len(_CELLS) >= _CELLS_MAX:
+        _CELLS.clear()
+    _CELLS[value] = value
+    return value
 
 
 def cell(value: Any, app: Any = None) -> Text:

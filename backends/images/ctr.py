@@ -13,6 +13,7 @@ from collections.abc import Callable
 from backends.errors import BackendError, CommandFailed, K0sNotRunning, OutputParseError, ValidationError
 from backends.images.refs import validate_image_ref, validate_label
 from backends.k0s import parsers
+from backends.k0s.parsers._common import shared
 from backends.k0s.parsers.ctr_info import parse_ctr_container_info
 from backends.models import Container, ContainerDetails, Image, PullProgress
 from backends.k0s.host import K0sHost
@@ -194,7 +195,7 @@ def parse_ctr_containers(text: str) -> list[tuple[str, str]]:
     for line in text.splitlines()[1:]:
         cols = line.split()
         if len(cols) >= 2:
-            rows.append((cols[0], cols[1] if cols[1] != "-" else ""))
+            rows.append((cols[0], shared(cols[1]) if cols[1] != "-" else ""))  # an image runs on many hosts
     return rows
 
 

@@ -150,7 +150,7 @@ class GrpcImageBackend:
             target = rec.target
             size, platforms = self._sizes.get(target.digest) or found.get(target.digest) or (target.size, [])
             out.append(Image(ref=rec.name, media_type=target.media_type, digest=target.digest, size_bytes=size,
-                             platforms=list(platforms), labels=dict(rec.labels), created=_ts(rec.created_at)))
+                             platforms=tuple(platforms), labels=dict(rec.labels), created=_ts(rec.created_at)))
         return out
 
     async def containers(self) -> list[Container]:

@@ -20,6 +20,7 @@ EXCERPT_LIMIT = 120
 SHARED_MAX = 256
 _SHARED_TUPLES: dict[tuple, tuple] = {}
 _SHARED_TUPLES_MAX = 16_384
+_SHARED_MAPPINGS: dict[tuple, dict[str, str]] = {}
 
 
 def shared(text: str) -> str:
@@ -37,6 +38,20 @@ def shared_tuple(items: tuple[str, ...]) -> tuple[str, ...]:
         _SHARED_TUPLES.clear()
     items = tuple(shared(t) for t in items)
     _SHARED_TUPLES[items] = items
+    return items
+
+
+def shared_mapping(items: dict[str, str]) -> dict[str, str]:
+    """One dict object for every equal mapping of strings (a bounded table, emptied when full):
+    the labels of an image are the same on every host. The dict is shared: never mutate it."""
+    key = tuple(items.items())
+    found = _SHARED_MAPPINGS.get(key)
+    if found is not None:
+        return found
+    if len(_SHARED_MAPPINGS) >= _SHARED_TUPLES_MAX:
+        _SHARED_MAPPINGS.clear()
+    items = {shared(k): shared(v) for k, v in key}
+    _SHARED_MAPPINGS[key] = items
     return items
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
 from backends.models import EtcdMember, KubeNode, NodeCondition
-from backends.k0s.parsers._common import ParseError, guarded, require_str, strip_ansi
+from backends.k0s.parsers._common import ParseError, guarded, require_str, shared, strip_ansi
 from backends.safeyaml import load_json
 
 _ROLE_PREFIX = "node-role.kubernetes.io/"
@@ -65,6 +66,13 @@ def parse_timestamp(value: object) -> datetime | None:
         return None
     if not isinstance(value, str):
         raise ParseError("timestamp is not a string", value)
+    return _timestamp(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _timestamp(value: str) -> datetime:
+    # Cached: a fleet's nodes share heartbeat and transition times, and a datetime is
+    # immutable, so equal stamps can be one object.
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
@@ -118,9 +126,9 @@ def _node(item: Any, text: str) -> KubeNode:
         if cond.get("type") == "Ready":
             ready = cond.get("status") == "True"
         if _str(cond.get("type")):
-            parsed.append(NodeCondition(
-                type=_str(cond.get("type"))[:100], status=_str(cond.get("status"))[:20],
-                reason=_str(cond.get("reason"))[:200], message=_str(cond.get("message"))[:1000],
+            parsed.append(NodeCondition(  # the same words on every node: stored once (shared)
+                type=shared(_str(cond.get("type"))[:100]), status=shared(_str(cond.get("status"))[:20]),
+                reason=shared(_str(cond.get("reason"))[:200]), message=shared(_str(cond.get("message"))[:1000]),
                 last_transition=_timestamp_or_none(cond.get("lastTransitionTime")),
                 last_heartbeat=_timestamp_or_none(cond.get("lastHeartbeatTime"))))
     addresses = status.get("addresses") or []
@@ -137,11 +145,11 @@ def _node(item: Any, text: str) -> KubeNode:
         name=name,
         ready=ready,
         roles=roles,
-        kubelet_version=_str(info.get("kubeletVersion")),
+        kubelet_version=shared(_str(info.get("kubeletVersion"))),
         internal_ip=internal_ip,
-        os_image=_str(info.get("osImage")),
-        kernel_version=_str(info.get("kernelVersion")),
-        container_runtime=_str(info.get("containerRuntimeVersion")),
+        os_image=shared(_str(info.get("osImage"))),
+        kernel_version=shared(_str(info.get("kernelVersion"))),
+        container_runtime=shared(_str(info.get("containerRuntimeVersion"))),
         created=parse_timestamp(meta.get("creationTimestamp")),
         conditions=parsed,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from backends.models import Image, ImageGroup, PullProgress
-from backends.k0s.parsers._common import ParseError, guarded, require_str, shared, strip_ansi
+from backends.k0s.parsers._common import ParseError, guarded, require_str, shared, shared_mapping, shared_tuple, strip_ansi
 
 _COLUMNS = ("REF", "TYPE", "DIGEST", "SIZE", "PLATFORMS", "LABELS")
 _HEADER = re.compile(r"^REF\s+TYPE\s+DIGEST\s+SIZE\s+PLATFORMS\s+LABELS\s*$")
@@ -93,8 +93,8 @@ def _image(ref: str, media_type: str, digest: str, size: str, platforms: str, la
         media_type=shared(media_type),
         digest=shared(digest),
         size_bytes=0 if size in ("", "-") else parse_size(size),
-        platforms=[shared(p) for p in _platforms(platforms)],
-        labels={shared(k): shared(v) for k, v in _labels(labels).items()},
+        platforms=shared_tuple(tuple(_platforms(platforms))),
+        labels=shared_mapping(_labels(labels)),  # the same on every host: one dict, never mutated
     )
 
 

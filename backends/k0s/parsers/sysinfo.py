@@ -188,11 +188,11 @@ def _parse_json(text: str) -> SysinfoReport:
         ancestry_ids = list(path)
         prop = entry.get("prop")
         message = entry.get("message")
-        probes.append(SysinfoProbe(
-            path=tuple(names), name=name,
-            value="" if prop is None else (prop if isinstance(prop, str) else json.dumps(prop)),
+        probes.append(SysinfoProbe(  # every host prints the same probes: their text is shared
+            path=shared_tuple(tuple(names)), name=shared(name),
+            value=shared("" if prop is None else (prop if isinstance(prop, str) else json.dumps(prop))),
             status=category,
-            message="" if message is None else (message if isinstance(message, str) else json.dumps(message)),
+            message=shared("" if message is None else (message if isinstance(message, str) else json.dumps(message))),
         ))
     return _report(probes, "json")
 

@@ -140,9 +140,9 @@ def test_plan_on_ctr_rows_counts_pause_containers_as_sandboxes():
     from backends.models import Container, Image
 
     pause = Image(ref="quay.io/k0sproject/pause:3.10.1", media_type="", digest="sha256:" + "1" * 64,
-                  size_bytes=1, platforms=[])
+                  size_bytes=1, platforms=())
     app = Image(ref="docker.io/library/nginx:1.27", media_type="", digest="sha256:" + "2" * 64,
-                size_bytes=1, platforms=[])
+                size_bytes=1, platforms=())
     rows = [Container("a", "kube-proxy-x", pause.ref, "running", kind="sandbox"),
             Container("b", "kube-proxy", "quay.io/k0sproject/kube-proxy:v1.33.3", "running"),
             Container("c", "nginx", app.ref, "running")]

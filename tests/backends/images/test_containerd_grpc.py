@@ -76,7 +76,7 @@ async def test_pull_reports_ingest_progress_then_lists(backend, containerd):
     listed = {img.ref: img for img in await backend.list_images()}
     assert ref in listed
     assert listed[ref].size_bytes == final.total
-    assert listed[ref].platforms == ["linux/amd64"]
+    assert listed[ref].platforms == ("linux/amd64",)
     assert ref in containerd.ctr("images", "ls", "-q").stdout.split()
     await backend.remove(ref)
 

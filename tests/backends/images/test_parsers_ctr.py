@@ -36,7 +36,7 @@ def test_real_ctr_listing_with_hostile_labels() -> None:
     busybox, pause = images[0], images[1]
     assert busybox.media_type == "application/vnd.oci.image.manifest.v1+json"
     assert busybox.digest == BUSYBOX and busybox.size_bytes == 1024 * 1024
-    assert busybox.platforms == ["linux/amd64"]
+    assert busybox.platforms == ("linux/amd64",)
     assert busybox.labels == {"[bold]x": "1", "a": "b=c", "io.cri-containerd.image": "managed"}
     # a label value holding a space and a comma
     assert pause.labels == {"io.cri-containerd.image": "managed", "note": "hello world, again", "x.y/z": "1"}
@@ -55,12 +55,12 @@ def test_hand_written_listing() -> None:
     images = parse_ctr_images(sample("ctr_images_current.txt"))
     assert len(images) == 5
     coredns = images[0]
-    assert coredns.platforms == ["linux/amd64", "linux/arm", "linux/arm64/v8"]
+    assert coredns.platforms == ("linux/amd64", "linux/arm", "linux/arm64/v8")
     assert coredns.size_bytes == round(16.5 * 1024 * 1024)
     assert images[3].ref == "registry.k8s.io/pause:3.9"
     assert images[3].size_bytes == 512 * 1024 and images[3].labels == {}
     tiny = images[4]
-    assert tiny.size_bytes == 12 and tiny.platforms == []  # empty PLATFORMS cell
+    assert tiny.size_bytes == 12 and tiny.platforms == ()  # empty PLATFORMS cell
     assert tiny.labels == {"[bold]x": "1", "a": "b=c"}
     groups = group_images(images)
     assert len(groups) == 3
@@ -75,7 +75,7 @@ def test_ref_longer_than_its_column() -> None:
     assert long.ref.endswith("that/overflows:v1.2.3-rc.4")
     assert long.digest == "sha256:" + "b2" * 32
     assert long.size_bytes == round(3.4 * 1024 * 1024)
-    assert long.platforms == ["linux/arm64"]
+    assert long.platforms == ("linux/arm64",)
     assert long.labels == {"note": "has spaces here", "x": "1"}
 
 
@@ -83,7 +83,7 @@ def test_tab_separated_table() -> None:
     text = ("REF\tTYPE\tDIGEST\tSIZE\tPLATFORMS\tLABELS\t\n"
             "a:1\tapplication/x\tsha256:" + "1" * 64 + "\t1.0 KiB\t\tk=v w\t\n")
     [img] = parse_ctr_images(text)
-    assert (img.ref, img.size_bytes, img.platforms, img.labels) == ("a:1", 1024, [], {"k": "v w"})
+    assert (img.ref, img.size_bytes, img.platforms, img.labels) == ("a:1", 1024, (), {"k": "v w"})
 
 
 @pytest.mark.parametrize("name", ["ctr_images_empty.txt", "ctr_images_empty_real_containerd16.txt"])

@@ -45,7 +45,7 @@ def test_live_listing_and_hostile_labels(containerd) -> None:
     [img] = [i for i in images if i.ref == ref]
     assert img.digest == digest
     assert img.labels == labels
-    assert img.platforms == ["linux/amd64"]
+    assert img.platforms == ("linux/amd64",)
     assert 500_000 < img.size_bytes < 4_000_000  # busybox-static, about 1 MiB
     assert img.media_type.startswith("application/vnd.oci.image.")
     groups = [g for g in group_images(images) if g.digest == digest]
