@@ -3,7 +3,8 @@
 Panes not on screen are built when first shown, from what the work they started meanwhile
 gathered; the pane on screen refreshes once; the footer's keys are built once for the first
 frame; modules no frame needs (asyncssh, cryptography, gRPC, protobuf, pyyaml, tarfile, the modal
-screens, the log machinery, the user-command loader without a commands.toml) are not loaded
+screens, the log machinery, the user-command loader without a commands.toml, k0s.yaml handling,
+the quorum rules) are not loaded
 before it, for the demo and for SSH hosts alike (the real CLI path); nor is pyyaml by the
 start's own work (the first refresh, sysinfo, the certificate scan)."""
 
@@ -170,7 +171,7 @@ def test_the_cli_builds_the_console_without_ssh_crypto_grpc_or_screens(hosts, xd
         "    heavy = ('asyncssh', 'cryptography', 'grpc', 'google.protobuf', 'tarfile', 'yaml',\n"
         "             'tui.screens.modals', 'tui.screens.node_details', 'tui.screens.container_details',\n"
         "             'importlib.metadata', 'backends.k0s.parsers.logs', 'widgets.logview',\n"
-        "             'backends.hosts.usercommands')\n"
+        "             'backends.hosts.usercommands', 'backends.k0s.config', 'backends.session.quorum')\n"
         "    print('loaded:', ','.join(m for m in heavy if m in sys.modules))\n"
         "    print('hosts:', len(self.session.hosts))\n"
         "tui.app.K0sTuiApp.run = report\n"
@@ -197,7 +198,8 @@ def test_the_start_work_loads_no_yaml_logs_or_user_command_modules(xdg):
         "            await pilot.pause(0.01)\n"
         "        await app.workers.wait_for_complete()\n"
         "        assert app.session.certs.nearest() is not None\n"
-        "    heavy = ('yaml', 'backends.k0s.parsers.logs', 'widgets.logview', 'backends.hosts.usercommands')\n"
+        "    heavy = ('yaml', 'backends.k0s.parsers.logs', 'widgets.logview', 'backends.hosts.usercommands',\n"
+        "             'backends.k0s.config', 'backends.session.quorum')\n"
         "    print('loaded:', ','.join(m for m in heavy if m in sys.modules))\n"
         "asyncio.run(main())\n"
     )
