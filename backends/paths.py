@@ -20,6 +20,11 @@ def xdg_config_dir() -> Path:
     return _xdg("XDG_CONFIG_HOME", ".config")
 
 
+def default_commands_path() -> Path:
+    """$XDG_CONFIG_HOME/k0s-tui/commands.toml (user commands; see backends.hosts.usercommands)."""
+    return xdg_config_dir() / "commands.toml"
+
+
 def xdg_data_dir() -> Path:
     """$XDG_DATA_HOME/k0s-tui (default ~/.local/share/k0s-tui). Not created here."""
     return _xdg("XDG_DATA_HOME", ".local/share")

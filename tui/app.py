@@ -19,6 +19,7 @@ from textual.widgets import Input, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from backends.errors import BackendError, ReadOnlyRefused
+from backends.paths import default_commands_path
 from backends.k0s.backups import BackupEntry
 from backends.session.core import HostResult, error_text, utcnow
 from backends.session.session import ClusterSession
@@ -160,9 +161,11 @@ class K0sTuiApp(App):
 
     def on_mount(self) -> None:
         self.apply_user_keymap()
-        from tui.usercommands import install_user_commands
+        if (self.commands_path or default_commands_path()).exists():
+            # The loader (its modules: ~3 ms) only when there is a file to load.
+            from tui.usercommands import install_user_commands
 
-        install_user_commands(self)
+            install_user_commands(self)
         self.update_header()
         self.theme_changed_signal.subscribe(self, lambda _theme: self._redraw_all())
         if self.refresh_seconds > 0:

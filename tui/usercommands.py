@@ -15,7 +15,8 @@ from rich.text import Text
 from textual.binding import Binding
 
 from backends.errors import ValidationError
-from backends.hosts.usercommands import Problem, UserCommand, default_commands_path, load_commands, render_all
+from backends.hosts.usercommands import Problem, UserCommand, load_commands, render_all
+from backends.paths import default_commands_path
 from backends.session.usercommands import CommandRun, run_user_command
 from tui import screens
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import ProgressBar, Static
+from textual.widgets import Static
 
 from widgets.fmt import human_size
 from widgets.safe import safe_str
@@ -56,6 +56,8 @@ class HostProgress(Horizontal):
     """
 
     def __init__(self, host: str) -> None:
+        from textual.widgets import ProgressBar  # with the first operation, not the console (~1.5 ms)
+
         super().__init__()
         self.host = host
         self.bar = ProgressBar(total=None, show_eta=False)

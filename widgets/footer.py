@@ -57,4 +57,10 @@ class PinnedFooter(Footer):
             if isinstance(widget, FooterKey) and widget.action in self.pinned:
                 return self.pinned.index(widget.action)
             return len(self.pinned)
+        for widget in widgets:
+            # A key bound to our `compact` (all but the command palette's) gets its value now:
+            # FooterKey defaults to compact and the binding applies after its mount, so each
+            # key was restyled twice at start (class on, class off).
+            if isinstance(widget, FooterKey) and "compact" in (widget._reactive_connect or {}):
+                widget.set_reactive(FooterKey.compact, self.compact)
         yield from sorted(widgets, key=rank)  # stable: the others keep Textual's order

@@ -117,12 +117,14 @@ class ClusterHeader(Static):
             return
         self.info = info
         self._width = self.content_size.width
-        self.update(self.render_info(info))
+        # One line of fixed height and full width: new text never changes the layout, and a
+        # layout pass repaints the whole screen (start-up: the header changes several times).
+        self.update(self.render_info(info), layout=False)
 
     def on_resize(self, event: Resize) -> None:
         if self.content_size.width != self._width:
             self._width = self.content_size.width
-            self.update(self.render_info(self.info))
+            self.update(self.render_info(self.info), layout=False)
 
     def render_info(self, i: HeaderInfo) -> Text:
         app = self.app

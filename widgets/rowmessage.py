@@ -36,4 +36,4 @@ class RowMessage(Static):
         if plain:
             line.append(f"{key}: ", style="bold")
             line.append_text(text)
-        self.update(line)
+        self.update(line, layout=False)  # one line of fixed height: no layout pass

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from posixpath import normpath
 
 from backends.demo import pki
-from backends.demo.formats import as_utc, go_json, proc_uptime, rfc3339
+from backends.demo.formats import as_utc, block_yaml, go_json, proc_uptime, rfc3339
 from backends.demo.state import (
     CONFIG_PATH,
     DATA_DIR,
@@ -178,18 +178,27 @@ class DemoCluster:
 
     # ------------------------------------------------------------------ virtual files
 
+    def config(self) -> dict:
+        """The controllers' ClusterConfig (what /etc/k0s/k0s.yaml holds, and `k0s status -o json`
+        embeds: built as data, so a status answer needs no YAML parser)."""
+        api = self.settings.api_address
+        storage = ({"type": "etcd", "etcd": {"peerAddress": api}} if self.storage == "etcd" else
+                   {"type": "kine", "kine": {"dataSource": "sqlite:///var/lib/k0s/db/state.db?mode=rwc&_journal=WAL"}})
+        return {
+            "apiVersion": "k0s.k0sproject.io/v1beta1", "kind": "ClusterConfig", "metadata": {"name": self.name},
+            "spec": {
+                "api": {"address": api, "port": 6443, "k0sApiPort": 9443, "sans": [api]},
+                "storage": storage,
+                "network": {"provider": "kuberouter", "podCIDR": "10.244.0.0/16", "serviceCIDR": "10.96.0.0/12",
+                            "kubeProxy": {"disabled": False, "mode": "iptables"},
+                            "kuberouter": {"autoMTU": True}},
+                "telemetry": {"enabled": False},
+            },
+        }
+
     def config_yaml(self) -> str:
         """The controllers' /etc/k0s/k0s.yaml."""
-        api = self.settings.api_address
-        storage = (f"  storage:\n    type: etcd\n    etcd:\n      peerAddress: {api}\n"
-                   if self.storage == "etcd" else
-                   "  storage:\n    type: kine\n    kine:\n      dataSource: sqlite:///var/lib/k0s/db/state.db?mode=rwc&_journal=WAL\n")
-        return ("apiVersion: k0s.k0sproject.io/v1beta1\nkind: ClusterConfig\nmetadata:\n"
-                f"  name: {self.name}\nspec:\n  api:\n    address: {api}\n    port: 6443\n    k0sApiPort: 9443\n"
-                f"    sans:\n    - {api}\n{storage}"
-                "  network:\n    provider: kuberouter\n    podCIDR: 10.244.0.0/16\n    serviceCIDR: 10.96.0.0/12\n"
-                "    kubeProxy:\n      disabled: false\n      mode: iptables\n    kuberouter:\n      autoMTU: true\n"
-                "  telemetry:\n    enabled: false\n")
+        return block_yaml(self.config())
 
     def manifests(self) -> dict[str, str]:
         """A few of the manifests k0s keeps under <data-dir>/manifests (relative path -> text)."""

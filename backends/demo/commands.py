@@ -196,7 +196,7 @@ class _K0s:
             "Version": n.version, "Pid": n.pid, "PPid": 0, "Role": n.role, "SysInit": "", "StubFile": "",
             "Output": "", "Workloads": not ctl, "SingleNode": False, "Args": k0s_args,
             "WorkerToAPIConnectionStatus": {"Message": conn_msg, "Success": (not ctl) and api_ok},
-            "ClusterConfig": _yaml_config(self.c) if ctl else None,
+            "ClusterConfig": self.c.config() if ctl else None,
             "K0sVars": {"AdminKubeConfigPath": f"{DATA_DIR}/pki/admin.conf", "BinDir": f"{DATA_DIR}/bin",
                         "CertRootDir": f"{DATA_DIR}/pki", "DataDir": DATA_DIR, "EtcdDataDir": f"{DATA_DIR}/etcd",
                         "ManifestsDir": f"{DATA_DIR}/manifests", "RunDir": "/run/k0s",
@@ -527,12 +527,6 @@ def _split_ref(ref: str) -> tuple[str, str]:
 def _uuid_for(cluster: DemoCluster, node: DemoNode) -> str:
     h = digest_of(cluster.seed, node.name, "containerd")[7:]
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
-
-
-def _yaml_config(cluster: DemoCluster) -> dict:
-    import yaml
-
-    return yaml.safe_load(cluster.config_yaml())
 
 
 # ============================================================================ shell tools

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from backends.errors import ValidationError
-from backends.paths import xdg_config_dir
+from backends.paths import default_commands_path
 
 #: Fields a row of each pane provides (every row also says which host it runs on: ``host``).
 PANE_FIELDS: dict[str, frozenset[str]] = {
@@ -49,11 +49,6 @@ _KEY_RE = re.compile(r"^(?:(?:ctrl|shift|alt|meta)\+)*(?:[!-~]|[a-z][a-z0-9_]*)$
 _FIELD_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_NAME = 64
-
-
-def default_commands_path() -> Path:
-    """$XDG_CONFIG_HOME/k0s-tui/commands.toml."""
-    return xdg_config_dir() / "commands.toml"
 
 
 #: One element of a template: literal text and field names, in order.

@@ -18,7 +18,9 @@ No Textual here: the app calls these coroutines from its workers.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backends.hosts.spec import Inventory
 from backends.k0s.backups import BackupCatalog
@@ -26,8 +28,6 @@ from backends.k0s.host import K0sHost
 from backends.session.audit import AuditLog
 from backends.session.backups import BackupsService
 from backends.session.certs import CertsService
-from backends.session.clusterops import ClusterOpsService
-from backends.session.config import ConfigService
 from backends.session.core import Clock, SessionCore, utcnow
 from backends.session.hostkeys import HostKeysService
 from backends.session.images import ImagesService
@@ -35,6 +35,10 @@ from backends.session.nodes import NodesService
 from backends.session.sysinfo import SysinfoService
 from backends.transport.connect import SimulatedTransports, make_transport
 from backends.transport.ssh.settings import SSHSettings
+
+if TYPE_CHECKING:
+    from backends.session.clusterops import ClusterOpsService
+    from backends.session.config import ConfigService
 
 
 class ClusterSession(SessionCore):
@@ -48,10 +52,22 @@ class ClusterSession(SessionCore):
         self.images = ImagesService(self)
         self.sysinfo = SysinfoService(self)
         self.certs = CertsService(self, self.nodes)
-        self.config = ConfigService(self, self.sysinfo)
         self.backups = BackupsService(self, catalog if catalog is not None else BackupCatalog())
         self.hostkeys = HostKeysService(self)
-        self.cluster = ClusterOpsService(self, self.nodes)
+
+    # Made on first use: no start-up step needs them, and their modules (k0s.yaml handling,
+    # quorum rules) cost the console's start a few milliseconds.
+    @functools.cached_property
+    def config(self) -> ConfigService:
+        from backends.session.config import ConfigService
+
+        return ConfigService(self, self.sysinfo)
+
+    @functools.cached_property
+    def cluster(self) -> ClusterOpsService:
+        from backends.session.clusterops import ClusterOpsService
+
+        return ClusterOpsService(self, self.nodes)
 
     @classmethod
     def open(

@@ -170,3 +170,10 @@ async def test_shell_key_says_why_when_the_console_cannot_suspend(xdg):
         assert any("a shell needs a terminal" in m and "headless" in m for m in notes)
         assert app.screen is app.screen_stack[0]
         assert [r for r in audit(xdg) if r["operation"] == "shell"] == []
+
+
+def test_the_level_key_cycles_through_known_levels_only():
+    from tui.panes.logs import _MIN_LEVELS
+    from widgets.logview import LEVEL_ORDER
+
+    assert all(level in LEVEL_ORDER for level in _MIN_LEVELS)

@@ -3,7 +3,10 @@
 Panes not on screen are built when first shown, from what the work they started meanwhile
 gathered; the pane on screen refreshes once; the footer's keys are built once for the first
 frame; modules no frame needs (asyncssh, cryptography, gRPC, protobuf, pyyaml, tarfile, the modal
-screens) are not loaded before it, for the demo and for SSH hosts alike (the real CLI path)."""
+screens, the log machinery, the user-command loader without a commands.toml, k0s.yaml handling,
+the quorum rules) are not loaded
+before it, for the demo and for SSH hosts alike (the real CLI path); nor is pyyaml by the
+start's own work (the first refresh, sysinfo, the certificate scan)."""
 
 from __future__ import annotations
 
@@ -167,7 +170,8 @@ def test_the_cli_builds_the_console_without_ssh_crypto_grpc_or_screens(hosts, xd
         "def report(self):\n"
         "    heavy = ('asyncssh', 'cryptography', 'grpc', 'google.protobuf', 'tarfile', 'yaml',\n"
         "             'tui.screens.modals', 'tui.screens.node_details', 'tui.screens.container_details',\n"
-        "             'importlib.metadata')\n"
+        "             'importlib.metadata', 'backends.k0s.parsers.logs', 'widgets.logview',\n"
+        "             'backends.hosts.usercommands', 'backends.k0s.config', 'backends.session.quorum')\n"
         "    print('loaded:', ','.join(m for m in heavy if m in sys.modules))\n"
         "    print('hosts:', len(self.session.hosts))\n"
         "tui.app.K0sTuiApp.run = report\n"
@@ -177,3 +181,28 @@ def test_the_cli_builds_the_console_without_ssh_crypto_grpc_or_screens(hosts, xd
                           timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == ["loaded: ", f"hosts: {8 if hosts == ['--demo'] else 2}"]
+
+
+def test_the_start_work_loads_no_yaml_logs_or_user_command_modules(xdg):
+    """Everything a demo start does until it is idle (first frame, the Nodes refresh, sysinfo,
+    the certificate scan) parses no YAML, and leaves the Logs pane's machinery and the
+    user-command loader (no commands.toml) unloaded."""
+    code = (
+        "import asyncio, sys, tempfile\n"
+        "from pathlib import Path\n"
+        "from tui.screenshots import demo_app\n"
+        "async def main():\n"
+        "    app = demo_app(Path(tempfile.mkdtemp()))\n"
+        "    async with app.run_test(size=(120, 36)) as pilot:\n"
+        "        while len(app.session.nodes.snapshots()) < len(app.session.hosts) or app.session.sysinfo.verdict() is None:\n"
+        "            await pilot.pause(0.01)\n"
+        "        await app.workers.wait_for_complete()\n"
+        "        assert app.session.certs.nearest() is not None\n"
+        "    heavy = ('yaml', 'backends.k0s.parsers.logs', 'widgets.logview', 'backends.hosts.usercommands',\n"
+        "             'backends.k0s.config', 'backends.session.quorum')\n"
+        "    print('loaded:', ','.join(m for m in heavy if m in sys.modules))\n"
+        "asyncio.run(main())\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["loaded: "]

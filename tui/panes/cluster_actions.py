@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from backends.session.core import HostResult
-from backends.session.quorum import Assessment, assess
 from tui import screens
 from widgets.activity import Operation
+
+if TYPE_CHECKING:  # the quorum rules load with the first assessment, not with the console
+    from backends.session.quorum import Assessment
 
 
 def confirm_service(pane, operation: str, hosts: list[str]) -> None:
@@ -54,6 +57,8 @@ def run_service(pane, operation: str, hosts: list[str], choice: screens.ServiceC
 
 def roll_assessment(pane, order: list[str], *, what: str) -> Assessment:
     """The dialog's view of a roll: the first host whose restart alone breaks quorum refuses."""
+    from backends.session.quorum import Assessment, assess
+
     session = pane.session
     pic = session.cluster.known_picture()
     a = Assessment("rolling restart", list(order), list(order))

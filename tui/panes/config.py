@@ -10,21 +10,25 @@ k0s restart is offered (k0s reads k0s.yaml only at start). Hidden and refused wi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from backends.session.config import KubeProxyPlan
 from backends.session.core import HostResult
 from tui.console import WorkerKey
 from backends.errors import ValidationError
-from backends.k0s.config import HostConfig, allowed_modes
 from tui import screens
 from tui.panes.base import Pane
 from widgets.rowmessage import RowMessage
 from widgets.style import status_text
 from widgets.table import Col, ResourceTable
+
+if TYPE_CHECKING:  # k0s.yaml handling loads with the pane's first read, not with the console
+    from backends.k0s.config import HostConfig
+    from backends.session.config import KubeProxyPlan
 
 COLUMNS = [
     Col("host", "Host"), Col("kube_proxy", "kube-proxy"), Col("storage", "Storage"),
@@ -37,6 +41,8 @@ DISABLED = "disabled"
 
 def mode_choices(hc: HostConfig) -> list[str]:
     """What the edit offers for a host: its version's allowed modes, then "disabled"."""
+    from backends.k0s.config import allowed_modes
+
     return [*allowed_modes(hc.k0s_version), DISABLED]
 
 

@@ -15,23 +15,19 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
+from typing import TYPE_CHECKING
+
 from backends.errors import BackendError
-from backends.k0s.logs import (
-    DEFAULT_BUFFER,
-    DEFAULT_SINCE,
-    LogFollower,
-    RingBuffer,
-    container_log_argv,
-    error_entry,
-    follow_command,
-    merge_by_time,
-    read_logs,
-)
-from backends.k0s.parsers.logs import Row
 from backends.paths import xdg_data_dir
 from tui.console import WorkerKey
 from tui.panes.base import Pane
-from widgets.logview import LEVEL_ORDER, LogFilter, LogView
+
+if TYPE_CHECKING:
+    # The log machinery (its parsers compile ~40 patterns, the view, the follower) loads when
+    # the pane is first used, not with the console: the pane exists from the start, empty.
+    from backends.k0s.logs import LogFollower, RingBuffer
+    from backends.k0s.parsers.logs import Row
+    from widgets.logview import LogView
 
 #: Hosts followed when `:logs` names none and the fleet is this small.
 ALL_HOSTS_UP_TO = 8
@@ -53,21 +49,41 @@ class LogsPane(Pane):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.buffer = RingBuffer(DEFAULT_BUFFER)
+        self._buffer: RingBuffer | None = None
         self.hosts: list[str] = []
         self._generation = 0
-        self.follower = LogFollower(self._sink())
+        self._follower: LogFollower | None = None
         self.window: tuple[float, float] | None = None  # a fixed window (a "show logs" link)
         self.title_note = ""
         self.saved_path: Path | None = None
 
+    @property
+    def buffer(self) -> RingBuffer:
+        """The lines kept (made on first use)."""
+        if self._buffer is None:
+            from backends.k0s.logs import DEFAULT_BUFFER, RingBuffer
+
+            self._buffer = RingBuffer(DEFAULT_BUFFER)
+        return self._buffer
+
+    @property
+    def follower(self) -> LogFollower:
+        """The streams feeding the buffer since the last reset (made on first use)."""
+        if self._follower is None:
+            from backends.k0s.logs import LogFollower
+
+            self._follower = LogFollower(self._sink())
+        return self._follower
+
     def compose_content(self) -> ComposeResult:
+        from widgets.logview import LogView
+
         yield Static("", classes="pane-status", id="logs-status", markup=False)
         yield LogView(id="log-view")
 
     @property
     def view(self) -> LogView:
-        return self.query_one(LogView)
+        return self.query_one("#log-view")  # type: ignore[return-value]
 
     def primary_table(self) -> LogView:  # type: ignore[override]
         return self.view
@@ -106,6 +122,8 @@ class LogsPane(Pane):
         """Follow one container's CRI log file (``tail -F`` over the host's transport)."""
         self.hosts = []
         self.window = None
+        from backends.k0s.logs import container_log_argv, error_entry, follow_command
+
         self._reset(f"container {name} on {host} ({log_path})")
         transport = self.session.host(host).transport
         argv = container_log_argv(log_path)
@@ -128,12 +146,15 @@ class LogsPane(Pane):
 
     def _since(self) -> float:
         """The default window's start (1 h), by the app's clock (the demo's may be frozen)."""
+        from backends.k0s.logs import DEFAULT_SINCE
+
         return self.tui.now().timestamp() - DEFAULT_SINCE
 
     def _reset(self, note: str) -> None:
-        self.console.spawn(WorkerKey("logs-stop"), self.follower.stop())
+        if self._follower is not None:
+            self.console.spawn(WorkerKey("logs-stop"), self._follower.stop())
         self._generation += 1
-        self.follower = LogFollower(self._sink())
+        self._follower = None  # a new one (on first use) feeds the new generation
         self.buffer.clear()
         self.view.clear()
         self.title_note = note
@@ -151,6 +172,8 @@ class LogsPane(Pane):
         self.console.spawn(WorkerKey("logs-window"), self._read_window(since, until), exclusive=True)
 
     async def _read_window(self, since: float, until: float) -> None:
+        from backends.k0s.logs import error_entry, merge_by_time, read_logs
+
         sink = self._sink()
         results: list[list[Row]] = []
         for name in self.hosts:
@@ -163,7 +186,8 @@ class LogsPane(Pane):
 
     def _stop_when_hidden(self) -> None:
         # The pane no longer needs its streams once another pane is shown.
-        if self.follower.tasks and self.tui.active_pane is not self and self.window is None:
+        if self._follower is not None and self._follower.tasks and self.tui.active_pane is not self \
+                and self.window is None:
             self.console.spawn(WorkerKey("logs-stop"), self.follower.stop())
 
     def _sink(self):
@@ -209,11 +233,15 @@ class LogsPane(Pane):
         current = next(iter(v.flt.components), None)
         nxt = names[names.index(current) + 1] if current in names and names.index(current) + 1 < len(names) else (
             names[0] if current is None and names else None)
+        from widgets.logview import LogFilter
+
         v.set_log_filter(LogFilter(v.flt.text, frozenset({nxt}) if nxt else frozenset(), v.flt.min_level))
 
     def action_cycle_level(self) -> None:
         """All levels -> warnings and worse -> errors and worse -> all."""
         v = self.view
+        from widgets.logview import LogFilter
+
         i = _MIN_LEVELS.index(v.flt.min_level) if v.flt.min_level in _MIN_LEVELS else 0
         v.set_log_filter(LogFilter(v.flt.text, v.flt.components, _MIN_LEVELS[(i + 1) % len(_MIN_LEVELS)]))
 
@@ -231,9 +259,6 @@ class LogsPane(Pane):
         self.saved_path = path
         self._status()
         self.app.notify(f"saved {len(lines):,} lines to {path}", markup=False)
-
-
-assert all(level in LEVEL_ORDER for level in _MIN_LEVELS)
 
 
 def show_logs(app, hosts: list[str], *, around: float | None = None) -> None:

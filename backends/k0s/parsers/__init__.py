@@ -4,9 +4,12 @@ Every parser raises :class:`ParseError` (a ValueError with ``.excerpt``) and not
 input it cannot read. Formats follow what k0s prints, 1.21 through current.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
 from backends.k0s.parsers._common import ParseError, strip_ansi
-from backends.k0s.parsers.airgap import parse_airgap_images
-from backends.k0s.parsers.autopilot import Plan, PlanCommand, PlanTarget, is_plans_absent, parse_plans
 from backends.k0s.parsers.cluster import parse_kube_nodes, parse_member_list, parse_timestamp
 from backends.k0s.parsers.ctr import (
     group_images,
@@ -18,6 +21,23 @@ from backends.k0s.parsers.ctr import (
 )
 from backends.k0s.parsers.status import is_not_running, parse_status, parse_version, version_tuple
 from backends.k0s.parsers.sysinfo import parse_sysinfo
+
+if TYPE_CHECKING:
+    from backends.k0s.parsers.airgap import parse_airgap_images
+    from backends.k0s.parsers.autopilot import Plan, PlanCommand, PlanTarget, is_plans_absent, parse_plans
+
+#: Parsers no start-up step needs, loaded on first access (the autopilot one: ~2 ms of
+#: dataclasses and patterns): name -> module.
+_LAZY = {"parse_airgap_images": "airgap", "Plan": "autopilot", "PlanCommand": "autopilot",
+         "PlanTarget": "autopilot", "is_plans_absent": "autopilot", "parse_plans": "autopilot"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "ParseError",

@@ -76,6 +76,17 @@ def strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
 
 
+_CAUGHT = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError)
+
+
+def _is_yaml_error(exc: Exception) -> bool:
+    """Whether ``exc`` is pyyaml's YAMLError. Only a parser that loaded pyyaml can raise one,
+    so pyyaml is not imported here: parsers of plain text (status, sysinfo) keep it unloaded
+    (~10 ms at start)."""
+    yaml = sys.modules.get("yaml")
+    return yaml is not None and isinstance(exc, yaml.YAMLError)
+
+
 def guarded(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Make a parser raise ParseError and nothing else.
 
@@ -85,14 +96,13 @@ def guarded(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     def deco(fn: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(fn)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            import yaml  # for YAMLError; loaded with the first parse (see backends.safeyaml)
-
             try:
                 return fn(*args, **kwargs)
             except ParseError:
                 raise
-            except (ValueError, TypeError, KeyError, IndexError, AttributeError,
-                    OverflowError, RecursionError, yaml.YAMLError) as exc:
+            except Exception as exc:
+                if not isinstance(exc, _CAUGHT) and not _is_yaml_error(exc):
+                    raise
                 text = args[0] if args else ""
                 raise ParseError(f"cannot read {what} ({type(exc).__name__}: {exc})", text) from exc
         return wrapper
