@@ -4,6 +4,7 @@ activity panel and the one error sink. Each pane owns its own flows (see tui/pan
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -54,6 +55,8 @@ PINNED_ACTIONS = ("help", "command_bar('/')")
 PANE_HISTORY = 20
 #: Seconds between two looks of the garbage-collection policy (tui/gcpolicy.py).
 GC_TICK = 0.5
+#: Seconds between two recomputes of the header's fleet figures at most.
+HEADER_INTERVAL = 0.5
 
 
 class ConsoleScreen(Screen):
@@ -125,6 +128,7 @@ class K0sTuiApp(App):
         self.command_mode = ":"
         self.errors: list[tuple[str, str]] = []  # (host, message) every error shown, newest last
         self._header_pending = False
+        self._header_at = float("-inf")  # monotonic time of the last header recompute
         #: Whether the panes were started (just after the first frame).
         self._started = False
         self._newest_backup: BackupEntry | None = None
@@ -402,13 +406,26 @@ class K0sTuiApp(App):
     # ------------------------------------------------------------------ header
 
     def header_soon(self) -> None:
-        """Coalesce header redraws (a big fleet answers in bursts)."""
-        if not self._header_pending:
-            self._header_pending = True
+        """Coalesce header redraws: after the next frame, and at most every
+        :data:`HEADER_INTERVAL` seconds (its figures walk every host: a 2,000-host refresh
+        asking once a frame spent a third of the console's time there)."""
+        if self._header_pending:
+            return
+        self._header_pending = True
+        wait = self._header_at + HEADER_INTERVAL - time.monotonic()
+        if wait > 0:
+            self.set_timer(wait, self._flush_header)
+        else:
             self.call_after_refresh(self._flush_header)
+
+    @property
+    def header_pending(self) -> bool:
+        """Whether a header recompute is due (its figures may lag the session's by then)."""
+        return self._header_pending
 
     def _flush_header(self) -> None:
         self._header_pending = False
+        self._header_at = time.monotonic()
         self.update_header()
 
     def update_header(self) -> None:
