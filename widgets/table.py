@@ -476,7 +476,9 @@ class ResourceTable(DirectBindings, ScrollView, can_focus=True):
 
     def _update_subtitle(self) -> None:
         m = self.model
-        self.border_subtitle = f"{m.shown_count:,} of {len(m):,} rows" if m.filter_text else ""
+        subtitle = f"{m.shown_count:,} of {len(m):,} rows" if m.filter_text else ""
+        if subtitle != self.border_subtitle:  # (setting it repaints the whole table)
+            self.border_subtitle = subtitle
 
     # ------------------------------------------------------------------ cursor and marks
 
@@ -503,6 +505,14 @@ class ResourceTable(DirectBindings, ScrollView, can_focus=True):
         row = max(0, min(row, len(self._shown) - 1))
         self._cursor_key = self._shown[row]
         self.cursor_row = row
+
+    @property
+    def cursor_key(self) -> str | None:
+        """Key of the row the cursor was on at the last sync, without syncing (cheap: for
+        checking on every row update whether it is the selected one)."""
+        if self._cursor_key is not None:
+            return self._cursor_key
+        return self._shown[self.cursor_row] if 0 <= self.cursor_row < len(self._shown) else None
 
     def selected_key(self) -> str | None:
         """Key of the row under the cursor (None when empty)."""

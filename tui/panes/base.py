@@ -159,6 +159,8 @@ class Pane(Vertical):
             table = self.primary_table()
         except NoMatches:
             return
+        if changed is not None and table.cursor_key not in (changed, None):
+            return  # another row than the selected one (a moved cursor shows its own message)
         key = table.selected_key()
         if changed is not None and key != changed:
             return
