@@ -37,9 +37,9 @@ class K0sStatus:
         return self.role.startswith("controller") or self.role == "single"
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class SysinfoProbe:
-    """One line of `k0s sysinfo`."""
+    """One line of `k0s sysinfo` (immutable: hosts with the same result share one)."""
 
     path: tuple[str, ...]  # names from the root, last element is this probe's name
     name: str
@@ -70,7 +70,8 @@ class SysinfoReport:
 
 @dataclass(slots=True)
 class Image:
-    """One row of `ctr images list` (or containerd's Images service)."""
+    """One row of `ctr images list` (or containerd's Images service). The ctr parser gives
+    equal rows (the same image on many hosts) one shared object: never mutate one."""
 
     ref: str
     media_type: str

@@ -86,9 +86,19 @@ def _split_rest(rest: str, labels_col: int | None) -> tuple[str, str]:
     return first, remainder.strip()
 
 
+#: Parsed images by their row: a fleet's hosts list the same images (the k0s system images on
+#: every node), so equal rows give one shared Image (never mutated; a bounded table).
+_IMAGES: dict[tuple[str, ...], Image] = {}
+_IMAGES_MAX = 16_384
+
+
 def _image(ref: str, media_type: str, digest: str, size: str, platforms: str, labels: str) -> Image:
+    row = (ref, media_type, digest, size, platforms, labels)
+    found = _IMAGES.get(row)
+    if found is not None:
+        return found
     size = size.strip()
-    return Image(
+    image = Image(
         ref=shared(ref),
         media_type=shared(media_type),
         digest=shared(digest),
@@ -96,6 +106,10 @@ def _image(ref: str, media_type: str, digest: str, size: str, platforms: str, la
         platforms=shared_tuple(tuple(_platforms(platforms))),
         labels=shared_mapping(_labels(labels)),  # the same on every host: one dict, never mutated
     )
+    if len(_IMAGES) >= _IMAGES_MAX:
+        _IMAGES.clear()
+    _IMAGES[row] = image
+    return image
 
 
 def _tab_rows(lines: list[str]) -> list[Image]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import Any
@@ -25,6 +26,20 @@ _LEGACY = re.compile(
 )
 _LEGACY_COLOURS: dict[str, ProbeStatus] = {"32": "pass", "33": "warning", "31": "rejected"}
 _CATEGORIES = ("pass", "warning", "rejected", "error")
+_CATEGORY = {c: c for c in _CATEGORIES}  # the module's own string for each (not the host's copy)
+#: Probes by value: hosts with the same result share one (frozen) probe; a bounded table.
+_PROBES: dict[SysinfoProbe, SysinfoProbe] = {}
+_PROBES_MAX = 16_384
+
+
+def _shared_probe(probe: SysinfoProbe) -> SysinfoProbe:
+    found = _PROBES.get(probe)
+    if found is not None:
+        return found
+    if len(_PROBES) >= _PROBES_MAX:
+        _PROBES.clear()
+    _PROBES[probe] = probe
+    return probe
 _TRAILER = re.compile(r"^Error: sysinfo failed\s*$")
 
 
@@ -77,9 +92,12 @@ class _Tree:
 
 def _report(probes: list[SysinfoProbe], fmt: str) -> SysinfoReport:
     worst: ProbeStatus = "pass"
+    # Every host of a fleet prints the same probes: equal ones become one shared object, and
+    # the names, values and messages of a new one are stored once.
+    probes = [_shared_probe(SysinfoProbe(path=shared_tuple(p.path), name=shared(p.name), value=shared(p.value),
+                                         status=_CATEGORY.get(p.status, p.status), message=shared(p.message)))
+              for p in probes]
     for p in probes:
-        # Every host of a fleet prints the same probe names, values and messages.
-        p.path, p.name, p.value, p.message = shared_tuple(p.path), shared(p.name), shared(p.value), shared(p.message)
         if STATUS_RANK[p.status] > STATUS_RANK[worst]:
             worst = p.status
     return SysinfoReport(probes=probes, status=worst, format=fmt)
@@ -128,7 +146,7 @@ def _parse_text(text: str) -> SysinfoReport:
         if open_message and piece.endswith(")"):
             piece = piece[:-1]
             open_message = False
-        last.message = f"{last.message}\n{piece}" if last.message else piece
+        probes[-1] = dataclasses.replace(last, message=f"{last.message}\n{piece}" if last.message else piece)
     if not probes:
         raise ParseError("k0s sysinfo: no probes", text)
     return _report(probes, "text")
@@ -188,11 +206,11 @@ def _parse_json(text: str) -> SysinfoReport:
         ancestry_ids = list(path)
         prop = entry.get("prop")
         message = entry.get("message")
-        probes.append(SysinfoProbe(  # every host prints the same probes: their text is shared
-            path=shared_tuple(tuple(names)), name=shared(name),
-            value=shared("" if prop is None else (prop if isinstance(prop, str) else json.dumps(prop))),
+        probes.append(SysinfoProbe(
+            path=tuple(names), name=name,
+            value="" if prop is None else (prop if isinstance(prop, str) else json.dumps(prop)),
             status=category,
-            message=shared("" if message is None else (message if isinstance(message, str) else json.dumps(message))),
+            message="" if message is None else (message if isinstance(message, str) else json.dumps(message)),
         ))
     return _report(probes, "json")
 
