@@ -54,7 +54,7 @@ PINNED_ACTIONS = ("help", "command_bar('/')")
 #: How many previously shown panes `esc`/`q` can go back through.
 PANE_HISTORY = 20
 #: Seconds between two looks of the garbage-collection policy (tui/gcpolicy.py).
-GC_TICK = 0.5
+GC_TICK = 0.1
 #: Seconds between two recomputes of the header's fleet figures at most.
 HEADER_INTERVAL = 0.5
 

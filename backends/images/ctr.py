@@ -152,6 +152,7 @@ class CtrImageBackend:
                 try:
                     info = await self._info_of(cid)
                     info.mounts = []  # the listing never shows them; details ask afresh
+                    info.id = cid  # the listing's string: one copy of each id, not two
                     self._info[cid] = info
                 except (BackendError, ValidationError):
                     pass
