@@ -357,7 +357,7 @@ class BackupCatalog:
         entries: list[BackupEntry] = []
         for archive in self.dir.glob(f"*{ARCHIVE_SUFFIX}"):
             entries.append(self._entry(archive))
-        entries.sort(key=lambda e: (e.created, e.file), reverse=True)
+        entries.sort(key=lambda e: (e.created, *_name_order(e.file)), reverse=True)
         return entries
 
     def _entry(self, archive: Path) -> BackupEntry:
@@ -498,6 +498,19 @@ class BackupCatalog:
             partial.unlink()
             return final
         raise BackupError("", f"no free archive name for {stem} in {self.dir}")
+
+
+def _name_order(file: str) -> tuple[str, int]:
+    """An archive name as (stem, n) for ``<stem>-<n>.tar.gz``, the n-th made in the same second
+    (:meth:`BackupCatalog.commit`), else (stem, 0): sidecar times have whole seconds, and by
+    name alone ``stem.tar.gz`` would sort after ``stem-1.tar.gz``, its successor."""
+    match = _SAME_SECOND.search(file)
+    if match:
+        return file[:match.start() + 1], int(match.group(1))
+    return file.removesuffix(ARCHIVE_SUFFIX), 0
+
+
+_SAME_SECOND = re.compile(r"Z-(\d{1,3})" + re.escape(ARCHIVE_SUFFIX) + "$")
 
 
 # ---------------------------------------------------------------------------- backup / restore

@@ -156,6 +156,21 @@ def test_catalog_list_roundtrip_and_orphans(tmp_path: Path) -> None:
     assert cat.newest("x").file == "k0s_backup_x_2.tar.gz"
 
 
+def test_archives_of_the_same_second_keep_the_order_they_were_made(tmp_path: Path) -> None:
+    """Sidecar times have whole seconds: three backups in one second are `stem`, `stem-1`,
+    `stem-2` (commit's suffixes), and that is their order, newest first, and what retention
+    keeps (by name alone `stem.tar.gz` sorts after `stem-1.tar.gz`)."""
+    cat = BackupCatalog(tmp_path)
+    t0 = datetime(2026, 1, 1, 10, 15, 42, tzinfo=timezone.utc)
+    stem = "k0s_backup_a_20260101T101542Z"
+    for name in (f"{stem}.tar.gz", f"{stem}-1.tar.gz", f"{stem}-2.tar.gz", f"{stem}-10.tar.gz"):
+        _entry(cat, name, "a", t0)
+    _entry(cat, "k0s_backup_a_20260101T101541Z-3.tar.gz", "a", t0 - timedelta(seconds=1))
+    assert [e.file for e in cat.list()] == [f"{stem}-10.tar.gz", f"{stem}-2.tar.gz", f"{stem}-1.tar.gz",
+                                           f"{stem}.tar.gz", "k0s_backup_a_20260101T101541Z-3.tar.gz"]
+    assert [e.file for e in cat.apply_retention(3)] == [f"{stem}.tar.gz", "k0s_backup_a_20260101T101541Z-3.tar.gz"]
+
+
 def test_delete_and_retention(tmp_path: Path) -> None:
     cat = BackupCatalog(tmp_path)
     t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
