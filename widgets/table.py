@@ -36,6 +36,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from backends.pool import Pool
 from backends.safetext import clean_line
 from widgets.directkeys import DirectBindings
 from widgets.style import level_style
@@ -51,8 +52,7 @@ _STYLES: dict[Style, Style] = {}
 #: Longest cell text stored once for all equal cells (``sys.intern``), and the most distinct
 #: coloured cells kept shared: a fleet's tables repeat a ref, a size, a state on every host.
 SHARED_CELL_MAX = 256
-_CELLS: dict[Cell, Cell] = {}
-_CELLS_MAX = 16_384
+_CELLS: Pool[Cell, Cell] = Pool()
 
 
 @dataclass(frozen=True)
@@ -96,17 +96,11 @@ def _shared_text(text: str) -> str:
 
 
 def _shared_cell(value: Cell) -> Cell:
-    """One object for equal coloured cells (a bounded table, emptied when full)."""
+    """One object for equal coloured cells (a bounded pool)."""
     try:
-        found = _CELLS.get(value)
+        return _CELLS.share(value, lambda: value)
     except TypeError:  # an unhashable style: kept as it is
         return value
-    if found is not None:
-        return found
-    if len(_CELLS) >= _CELLS_MAX:
-        _CELLS.clear()
-    _CELLS[value] = value
-    return value
 
 
 def cell(value: Any, app: Any = None) -> Text:

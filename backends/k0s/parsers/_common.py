@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
+from backends.pool import Pool
+
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -18,9 +20,8 @@ _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\
 EXCERPT_LIMIT = 120
 #: Longest text :func:`shared` interns; longer values are rarely repeated across hosts.
 SHARED_MAX = 256
-_SHARED_TUPLES: dict[tuple, tuple] = {}
-_SHARED_TUPLES_MAX = 16_384
-_SHARED_MAPPINGS: dict[tuple, dict[str, str]] = {}
+_SHARED_TUPLES: Pool[tuple, tuple] = Pool()
+_SHARED_MAPPINGS: Pool[tuple, dict[str, str]] = Pool()
 
 
 def shared(text: str) -> str:
@@ -30,29 +31,15 @@ def shared(text: str) -> str:
 
 
 def shared_tuple(items: tuple[str, ...]) -> tuple[str, ...]:
-    """One tuple object for every equal tuple of strings (a bounded table, emptied when full)."""
-    found = _SHARED_TUPLES.get(items)
-    if found is not None:
-        return found
-    if len(_SHARED_TUPLES) >= _SHARED_TUPLES_MAX:
-        _SHARED_TUPLES.clear()
-    items = tuple(shared(t) for t in items)
-    _SHARED_TUPLES[items] = items
-    return items
+    """One tuple object for every equal tuple of strings (a bounded pool)."""
+    return _SHARED_TUPLES.share(items, lambda: tuple(shared(t) for t in items))
 
 
 def shared_mapping(items: dict[str, str]) -> dict[str, str]:
     """One dict object for every equal mapping of strings (a bounded table, emptied when full):
     the labels of an image are the same on every host. The dict is shared: never mutate it."""
     key = tuple(items.items())
-    found = _SHARED_MAPPINGS.get(key)
-    if found is not None:
-        return found
-    if len(_SHARED_MAPPINGS) >= _SHARED_TUPLES_MAX:
-        _SHARED_MAPPINGS.clear()
-    items = {shared(k): shared(v) for k, v in key}
-    _SHARED_MAPPINGS[key] = items
-    return items
+    return _SHARED_MAPPINGS.share(key, lambda: {shared(k): shared(v) for k, v in key})
 
 
 def excerpt(text: object, limit: int = EXCERPT_LIMIT) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from backends.models import Image, ImageGroup, PullProgress
+from backends.pool import Pool
 from backends.k0s.parsers._common import ParseError, guarded, require_str, shared, shared_mapping, shared_tuple, strip_ansi
 
 _COLUMNS = ("REF", "TYPE", "DIGEST", "SIZE", "PLATFORMS", "LABELS")
@@ -87,29 +88,22 @@ def _split_rest(rest: str, labels_col: int | None) -> tuple[str, str]:
 
 
 #: Parsed images by their row: a fleet's hosts list the same images (the k0s system images on
-#: every node), so equal rows give one shared Image (never mutated; a bounded table).
-_IMAGES: dict[tuple[str, ...], Image] = {}
-_IMAGES_MAX = 16_384
+#: every node), so equal rows give one shared Image (never mutated).
+_IMAGES: Pool[tuple[str, ...], Image] = Pool()
 
 
 def _image(ref: str, media_type: str, digest: str, size: str, platforms: str, labels: str) -> Image:
-    row = (ref, media_type, digest, size, platforms, labels)
-    found = _IMAGES.get(row)
-    if found is not None:
-        return found
-    size = size.strip()
-    image = Image(
-        ref=shared(ref),
-        media_type=shared(media_type),
-        digest=shared(digest),
-        size_bytes=0 if size in ("", "-") else parse_size(size),
-        platforms=shared_tuple(tuple(_platforms(platforms))),
-        labels=shared_mapping(_labels(labels)),  # the same on every host: one dict, never mutated
-    )
-    if len(_IMAGES) >= _IMAGES_MAX:
-        _IMAGES.clear()
-    _IMAGES[row] = image
-    return image
+    def make() -> Image:
+        cell = size.strip()
+        return Image(
+            ref=shared(ref),
+            media_type=shared(media_type),
+            digest=shared(digest),
+            size_bytes=0 if cell in ("", "-") else parse_size(cell),
+            platforms=shared_tuple(tuple(_platforms(platforms))),
+            labels=shared_mapping(_labels(labels)),  # the same on every host: one dict, never mutated
+        )
+    return _IMAGES.share((ref, media_type, digest, size, platforms, labels), make)
 
 
 def _tab_rows(lines: list[str]) -> list[Image]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from backends.models import STATUS_RANK, ProbeStatus, SysinfoProbe, SysinfoReport
 from backends.k0s.parsers._common import ParseError, guarded, require_str, shared, shared_tuple, strip_ansi
+from backends.pool import Pool
 from backends.safeyaml import load_json
 
 # The verdict at the end of a probe line. The message may continue on later lines, so the
@@ -27,19 +28,8 @@ _LEGACY = re.compile(
 _LEGACY_COLOURS: dict[str, ProbeStatus] = {"32": "pass", "33": "warning", "31": "rejected"}
 _CATEGORIES = ("pass", "warning", "rejected", "error")
 _CATEGORY = {c: c for c in _CATEGORIES}  # the module's own string for each (not the host's copy)
-#: Probes by value: hosts with the same result share one (frozen) probe; a bounded table.
-_PROBES: dict[SysinfoProbe, SysinfoProbe] = {}
-_PROBES_MAX = 16_384
-
-
-def _shared_probe(probe: SysinfoProbe) -> SysinfoProbe:
-    found = _PROBES.get(probe)
-    if found is not None:
-        return found
-    if len(_PROBES) >= _PROBES_MAX:
-        _PROBES.clear()
-    _PROBES[probe] = probe
-    return probe
+#: Probes by value: hosts with the same result share one (frozen) probe.
+_PROBES: Pool[SysinfoProbe, SysinfoProbe] = Pool()
 _TRAILER = re.compile(r"^Error: sysinfo failed\s*$")
 
 
@@ -94,8 +84,9 @@ def _report(probes: list[SysinfoProbe], fmt: str) -> SysinfoReport:
     worst: ProbeStatus = "pass"
     # Every host of a fleet prints the same probes: equal ones become one shared object, and
     # the names, values and messages of a new one are stored once.
-    probes = [_shared_probe(SysinfoProbe(path=shared_tuple(p.path), name=shared(p.name), value=shared(p.value),
-                                         status=_CATEGORY.get(p.status, p.status), message=shared(p.message)))
+    probes = [_PROBES.share(p, lambda p=p: SysinfoProbe(
+                path=shared_tuple(p.path), name=shared(p.name), value=shared(p.value),
+                status=_CATEGORY.get(p.status, p.status), message=shared(p.message)))
               for p in probes]
     for p in probes:
         if STATUS_RANK[p.status] > STATUS_RANK[worst]:

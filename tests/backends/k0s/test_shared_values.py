@@ -56,3 +56,24 @@ def test_table_cells_of_equal_text_are_one_string_and_one_cell():
     assert to_cell(Cell("Ready", "success")) is to_cell(Cell("".join(["Rea", "dy"]), "success"))
     long_a, long_b = "".join(["x"] * 300), "".join(["x"] * 300)
     assert to_cell(long_a) == long_b and to_cell(long_a) is not to_cell(long_b)  # long text: not interned
+
+
+def test_a_pool_is_bounded_and_makes_each_value_once():
+    from backends.pool import Pool
+
+    pool: Pool[int, list[int]] = Pool(limit=3)
+    made: list[int] = []
+
+    def make(n: int):
+        def build() -> list[int]:
+            made.append(n)
+            return [n]
+        return build
+
+    first = pool.share(1, make(1))
+    assert pool.share(1, make(1)) is first and made == [1]
+    for n in (2, 3):
+        pool.share(n, make(n))
+    assert len(pool) == 3
+    pool.share(4, make(4))  # full: emptied, then 4 stored
+    assert len(pool) == 1 and pool.share(1, make(1)) is not first and made == [1, 2, 3, 4, 1]
