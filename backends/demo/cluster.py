@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from posixpath import normpath
 
 from backends.demo import pki
-from backends.demo.formats import as_utc, block_yaml, go_json, proc_uptime, rfc3339
+from backends.demo.formats import as_utc, go_json, proc_uptime, rfc3339
 from backends.demo.state import (
     CONFIG_PATH,
     DATA_DIR,
@@ -197,8 +197,11 @@ class DemoCluster:
         }
 
     def config_yaml(self) -> str:
-        """The controllers' /etc/k0s/k0s.yaml."""
-        return block_yaml(self.config())
+        """The controllers' /etc/k0s/k0s.yaml (block YAML, keys in k0s's order). pyyaml loads
+        when the file is first read, not with the demo."""
+        import yaml
+
+        return yaml.safe_dump(self.config(), sort_keys=False, default_flow_style=False)
 
     def manifests(self) -> dict[str, str]:
         """A few of the manifests k0s keeps under <data-dir>/manifests (relative path -> text)."""

@@ -6,7 +6,6 @@ Pure functions: data in, text out. The simulator composes them; the parsers read
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
@@ -69,38 +68,6 @@ def go_json(obj: object, indent: int | None = None) -> str:
     """JSON the way Go's encoding/json writes it: HTML-escaped ``< > &``, no trailing newline."""
     text = json.dumps(obj, indent=indent, ensure_ascii=False, separators=(",", ":") if indent is None else None)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-_PLAIN = re.compile(r"[A-Za-z0-9_./:?&=+-]+")
-# Plain scalars YAML 1.1 would read as something else (numbers, sexagesimals, booleans, null).
-_NOT_STR = re.compile(r"[-+]?[0-9_]*\.?[0-9_]*(e[-+]?[0-9]+)?|[-+]?[0-9][0-9_:]*|true|false|yes|no|on|off|y|n|null|~",
-                      re.IGNORECASE)
-
-
-def block_yaml(obj: dict, indent: int = 0) -> str:
-    """``obj`` (mappings, lists of scalars, str/int/bool scalars) as block YAML the way Go's
-    yaml writes a k0s config: two-space indent, list items at their key's indent."""
-    pad = " " * indent
-    out = []
-    for key, value in obj.items():
-        if isinstance(value, dict):
-            out.append(f"{pad}{key}:\n{block_yaml(value, indent + 2)}")
-        elif isinstance(value, list):
-            out.append(f"{pad}{key}:\n" + "".join(f"{pad}- {_scalar(v)}\n" for v in value))
-        else:
-            out.append(f"{pad}{key}: {_scalar(value)}\n")
-    return "".join(out)
-
-
-def _scalar(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    text = str(value)
-    if _PLAIN.fullmatch(text) and not _NOT_STR.fullmatch(text) and ": " not in text:
-        return text
-    return json.dumps(text)  # a double-quoted YAML scalar
 
 
 def rfc3339(dt: datetime) -> str:

@@ -177,17 +177,6 @@ def test_the_config_file_and_the_status_json_hold_the_same_config(storage: str) 
     assert embedded["spec"]["storage"]["type"] == storage and embedded["spec"]["api"]["port"] == 6443
 
 
-def test_block_yaml_quotes_what_yaml_would_not_read_as_text() -> None:
-    import yaml
-
-    from backends.demo.formats import block_yaml
-
-    data = {"a": {"b": ["10.0.0.1", "1.5", "1:20", "yes", "x: y", "sqlite:///db?mode=rwc&j=WAL"]},
-            "n": 3, "t": True, "s": "null", "e": "1e3"}
-    assert yaml.safe_load(block_yaml(data)) == data
-    assert "- 10.0.0.1\n" in block_yaml(data)  # an address stays plain, as k0s writes it
-
-
 def test_kube_nodes(cluster: DemoCluster) -> None:
     res = run(cluster, "controller-1", "k0s", "kubectl", "--data-dir", "/var/lib/k0s", "get", "nodes", "-o", "json")
     nodes = {n.name: n for n in parsers.parse_kube_nodes(res.stdout.decode())}
