@@ -281,11 +281,10 @@ async def _run_raw(chosen: list[K0sHost], *, since: float, follow: bool, compone
         results = await asyncio.gather(*(_read_raw(h, since, lines) for h in chosen))
         emit([item for result in results for item in result])
         return EXIT_HOST_FAILED if failed else EXIT_OK
+    pending: list[_Item] = []
     if printer.merge:  # lines of several hosts wait for a flush window to be merged
-        pending: list[_Item] = []
         follower = LogFollower(pending.extend, raw=lambda host, fmt, block: pending.append((host, fmt, block)))
     else:  # one host: each block is printed as it arrives (no window to wait for at the end)
-        pending = []
         follower = LogFollower(emit, raw=lambda host, fmt, block: emit([(host, fmt, block)]))
     await _follow(follower, chosen, pending, emit, since=since, lines=lines, stop=stop, sort=False)
     return EXIT_HOST_FAILED if failed else EXIT_OK

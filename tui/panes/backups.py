@@ -61,7 +61,7 @@ class BackupsPane(Pane):
         try:
             entries = self.session.backups.list(all_clusters=self.all_clusters)
         except OSError as exc:
-            self.query_one("#backups-status", Static).update(status_text(self.app, str(exc), "error"), layout=False)
+            self.show_status(status_text(self.app, str(exc), "error"))
             return
         now = self.console.now()
         self.entries = {e.file: e for e in entries}
@@ -79,7 +79,7 @@ class BackupsPane(Pane):
         table.retain(self.entries)
         scope = "all clusters" if self.all_clusters else f"cluster {self.session.backups.cluster}"
         t = Text(f"catalog: {self.session.backups.directory}   {len(entries)} archive(s) of {scope}", end="")
-        self.query_one("#backups-status", Static).update(t, layout=False)
+        self.show_status(t)
 
     def selected(self) -> list[BackupEntry]:
         return [self.entries[k] for k in self.primary_table().target_keys() if k in self.entries]

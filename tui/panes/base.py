@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.css.query import NoMatches
+from textual.widgets import Static
 
 from backends.session.session import ClusterSession
 from tui.console import Console, DataChanged
@@ -22,6 +23,8 @@ from widgets.rowmessage import RowMessage
 from widgets.table import ResourceTable
 
 if TYPE_CHECKING:  # annotations only: the app imports every pane
+    from rich.text import Text
+
     from tui.app import K0sTuiApp
 
 
@@ -148,6 +151,12 @@ class Pane(Vertical):
     def _row_highlighted(self, event: ResourceTable.RowHighlighted) -> None:
         if self.MESSAGE_COLUMN:
             self.show_row_message()
+
+    def show_status(self, content: str | Text) -> None:
+        """Put ``content`` in the pane's status line (``.pane-status``). It is one line of fixed
+        height, so no layout pass: one re-arranges and repaints the whole screen, and a fleet's
+        answers update the line once a frame."""
+        self.query_one(".pane-status", Static).update(content, layout=False)
 
     def show_row_message(self, changed: str | None = None) -> None:
         """Put the selected row's message in the RowMessage line (when ``changed`` is given,

@@ -176,7 +176,7 @@ class CertsPane(Pane):
             parts.append(f"scan failed: {', '.join(sorted(self.scan_errors))}")
         if not self.console.readonly:
             parts.append("r: restart k0s to renew (all but CAs)")
-        self.query_one("#certs-status", Static).update(Text(safe_str(" · ".join(parts), line=True)), layout=False)
+        self.show_status(Text(safe_str(" · ".join(parts), line=True)))
 
     def scan(self, host: str, *, force: bool = False) -> None:
         """Scan ``host`` in a worker unless one is running (or, without ``force``, a scan is cached)."""

@@ -88,7 +88,7 @@ class ConfigPane(Pane):
             table.upsert(host, {"host": host, "kube_proxy": status_text(self.app, "…", "muted")})
         for hc in self._configs():
             self.show_config(hc)
-        self.query_one("#config-status", Static).update(
+        self.show_status(
             "kube-proxy mode and high-signal k0s.yaml fields per controller"
             + ("" if self.console.readonly else " · m: change the kube-proxy mode (validated, backed up)"))
 

@@ -224,7 +224,7 @@ class LogsPane(Pane):
             parts.append(f"/{v.flt.text}")
         if self.saved_path:
             parts.append(f"saved {self.saved_path}")
-        self.query_one("#logs-status", Static).update("  ".join(p for p in parts if p), layout=False)
+        self.show_status("  ".join(p for p in parts if p))
 
     def action_cycle_component(self) -> None:
         """All components -> each seen component in turn -> all."""

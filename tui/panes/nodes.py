@@ -123,7 +123,7 @@ class NodesPane(Pane):
                 t.append(f"   behind: {', '.join(drift.behind[:8])}{' …' if len(drift.behind) > 8 else ''}")
             if drift.ahead:
                 t.append(f"   ahead: {', '.join(drift.ahead[:8])}{' …' if len(drift.ahead) > 8 else ''}")
-        self.query_one("#nodes-status", Static).update(t, layout=False)  # a line of fixed height
+        self.show_status(t)
 
     def start(self) -> None:
         self.refresh_data()
