@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Input, TabbedContent, TabPane
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from backends.errors import BackendError, ReadOnlyRefused
@@ -57,6 +58,12 @@ PANE_HISTORY = 20
 GC_TICK = 0.1
 #: Seconds between two recomputes of the header's fleet figures at most.
 HEADER_INTERVAL = 0.5
+#: The panes not on screen start their work (certificate scan, sysinfo) once no worker has run
+#: for this long after the pane on screen asked its hosts (checked every half of it), and at the
+#: latest BACKGROUND_LATEST s after the first frame: what the screen shows is asked first, and
+#: the first keys are not queued behind parsing that nothing on screen needs yet.
+BACKGROUND_QUIET = 0.1
+BACKGROUND_LATEST = 2.0
 
 
 class ConsoleScreen(Screen):
@@ -131,6 +138,12 @@ class K0sTuiApp(App):
         self._header_at = float("-inf")  # monotonic time of the last header recompute
         #: Whether the panes were started (just after the first frame).
         self._started = False
+        #: Until the panes not on screen started: the check's timer, the latest start, and
+        #: when a worker was last seen running (monotonic).
+        self._background_timer: Timer | None = None
+        self._background_latest = 0.0
+        self._background_busy_at = 0.0
+        self._first_shown: Pane | None = None
         self._newest_backup: BackupEntry | None = None
         self._newest_backup_known = False
         #: Panes shown before the current one (newest last), for esc / q: recorded when a key
@@ -181,14 +194,36 @@ class K0sTuiApp(App):
         self.set_interval(GC_TICK, self._gc_tick, name="gc")
 
     def _start_panes(self) -> None:
-        """After the first frame: the pane on screen is shown (its first refresh), the others
-        start their own work (starting the one on screen too would refresh it twice)."""
+        """After the first frame: the pane on screen is shown (its first refresh); the others
+        start their own work once that has answered (:data:`BACKGROUND_QUIET`). Starting the
+        one on screen too would refresh it twice."""
         self._started = True
-        shown = self.active_pane
-        for pane_cls in PANES:
-            if (pane := self.pane(pane_cls.pane_id)) is not shown:
-                pane.start()
+        shown = self._first_shown = self.active_pane
         shown.when_built(lambda: self._first_show(shown))
+        now = time.monotonic()
+        self._background_latest = now + BACKGROUND_LATEST
+        self._background_busy_at = now
+        self._background_timer = self.set_interval(BACKGROUND_QUIET / 2, self._start_background_when_quiet,
+                                                   name="background-start")
+
+    def _start_background_when_quiet(self) -> None:
+        now = time.monotonic()
+        if any(w.is_running for w in self.workers):
+            self._background_busy_at = now
+        if now - self._background_busy_at < BACKGROUND_QUIET and now < self._background_latest:
+            return
+        if self._background_timer is not None:
+            self._background_timer.stop()
+            self._background_timer = None
+        for pane_cls in PANES:
+            if (pane := self.pane(pane_cls.pane_id)) is not self._first_shown:
+                pane.start()
+
+    @property
+    def background_pending(self) -> bool:
+        """Whether the panes not on screen have yet to start their work (the certificate scan,
+        sysinfo): for a while after the first frame."""
+        return not self._started or self._background_timer is not None
 
     def _first_show(self, pane: Pane) -> None:
         pane.on_shown()
