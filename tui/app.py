@@ -3,12 +3,13 @@ activity panel and the one error sink. Each pane owns its own flows (see tui/pan
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events, on
@@ -22,7 +23,6 @@ from textual.worker import Worker, WorkerState
 
 from backends.errors import BackendError, ReadOnlyRefused
 from backends.paths import default_commands_path
-from backends.k0s.backups import BackupEntry
 from backends.session.core import HostResult, error_text, utcnow
 from backends.session.session import ClusterSession
 from tui.commands import K0sCommands
@@ -30,16 +30,19 @@ from tui.console import REFRESH_KINDS, DataChanged, WorkerKey
 from tui.gcpolicy import GcPolicy
 from tui.keymap import KeymapError, app_chains, default_keymap_path, keymap_warnings, load_keymap
 from tui.panes import PANES, Pane, pane_for_word
-from tui.panes.backups import BackupsPane
-from tui.panes.containers import ContainersPane
-from tui.panes.nodes import NodesPane
-from tui.panes.sysinfo import SysinfoPane
 from tui import screens
 from widgets.activity import ActivityPanel, Operation
 from widgets.fmt import human_age
 from widgets.footer import PinnedFooter
 from widgets.header import ClusterHeader, HeaderInfo
 from widgets.safe import safe_str
+
+if TYPE_CHECKING:
+    from backends.k0s.backups import BackupEntry
+    from tui.panes.backups import BackupsPane
+    from tui.panes.containers import ContainersPane
+    from tui.panes.nodes import NodesPane
+    from tui.panes.sysinfo import SysinfoPane
 
 
 def drift_short(drift) -> str:
@@ -183,7 +186,8 @@ class K0sTuiApp(App):
             from tui.usercommands import install_user_commands
 
             install_user_commands(self)
-        self.update_header()
+        self.update_header(nodes_only=True)
+        self.header_soon()  # the whole header, just after the first frame
         self.theme_changed_signal.subscribe(self, lambda _theme: self._redraw_all())
         if self.refresh_seconds > 0:
             self.set_interval(self.refresh_seconds, self.tick, name="refresh")
@@ -207,6 +211,8 @@ class K0sTuiApp(App):
                                                    name="background-start")
 
     def _start_background_when_quiet(self) -> None:
+        if not self.is_running:  # quit right after the start: the panes are going away
+            return
         now = time.monotonic()
         if any(w.is_running for w in self.workers):
             self._background_busy_at = now
@@ -463,10 +469,22 @@ class K0sTuiApp(App):
         self._header_at = time.monotonic()
         self.update_header()
 
-    def update_header(self) -> None:
-        """Recompute the header figures from the session's services."""
+    def update_header(self, *, nodes_only: bool = False) -> None:
+        """Recompute the header figures from the session's services (``nodes_only``: from the
+        nodes alone, as the first frame does: the backup catalog, the certificate scans and
+        sysinfo, their modules and the catalog's reads come just after it)."""
         c = self.session.nodes.counts()
         now = self.now()
+        drift = self.session.nodes.drift()
+        info = HeaderInfo(
+            cluster=self.session.name, reachable=c.reachable, total=c.total,
+            controllers_running=c.controllers_running, controllers=c.controllers,
+            workers_ready=c.workers_ready, workers=c.workers, readonly=self.readonly,
+            clock=now.strftime("%H:%M:%S"), drift=drift.summary() if drift.target else None,
+            drift_level=drift.level, drift_short=drift_short(drift) if drift.target else None)
+        if nodes_only:
+            self.header_widget.show(info)
+            return
         if not self._newest_backup_known:
             try:
                 self._newest_backup = self.session.backups.newest()
@@ -481,15 +499,9 @@ class K0sTuiApp(App):
             days = (when - now).total_seconds() / 86400
             cert_text = f"{human_age(when, now)} ({host})"
             cert_level = "error" if days < 7 else ("warning" if days < 30 else "success")
-        drift = self.session.nodes.drift()
-        self.header_widget.show(HeaderInfo(
-            cluster=self.session.name, reachable=c.reachable, total=c.total,
-            controllers_running=c.controllers_running, controllers=c.controllers,
-            workers_ready=c.workers_ready, workers=c.workers, sysinfo=self.session.sysinfo.verdict(),
-            backup_age=human_age(newest.created, now) if newest else None,
-            cert_expiry=cert_text, cert_level=cert_level, readonly=self.readonly,
-            clock=now.strftime("%H:%M:%S"), drift=drift.summary() if drift.target else None,
-            drift_level=drift.level, drift_short=drift_short(drift) if drift.target else None))
+        self.header_widget.show(dataclasses.replace(
+            info, sysinfo=self.session.sysinfo.verdict(), backup_age=human_age(newest.created, now) if newest else None,
+            cert_expiry=cert_text, cert_level=cert_level))
 
     def _redraw_all(self) -> None:
         for pane in self.built_panes():

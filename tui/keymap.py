@@ -12,7 +12,6 @@ reported as warnings (:func:`keymap_warnings`), not fatal: the rest of the file 
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -38,14 +37,19 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
     path = path or default_keymap_path()
     try:
         text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KeymapError(f"{path}: {exc}") from exc
+    import tomllib  # only with a file to read (most starts have none)
+
+    try:
         if len(text) > MAX_KEYMAP_CHARS:
             raise KeymapError(f"{path}: larger than {MAX_KEYMAP_CHARS // 1024} KiB; not a keymap")
         data = tomllib.loads(text)
-    except FileNotFoundError:
-        return {}
     except RecursionError:  # tomllib recurses per nesting level: a deep array is an error, not a crash
         raise KeymapError(f"{path}: nested too deeply") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except tomllib.TOMLDecodeError as exc:
         raise KeymapError(f"{path}: {exc}") from exc
     table = data.get("keymap", data)
     if not isinstance(table, dict):

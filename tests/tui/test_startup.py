@@ -122,6 +122,48 @@ async def test_the_pane_on_screen_refreshes_once_at_start(xdg):
         assert len(app.session.nodes.snapshots()) == len(app.session.host_names)
 
 
+async def test_the_panes_not_on_screen_start_once_the_pane_on_screen_answered(xdg):
+    """Sysinfo and the certificate scan (the hidden panes' start-up work) begin only after
+    every host answered the Nodes refresh and the console was quiet; settle waits for them."""
+    app = make_app()
+    events: list[str] = []
+    refresh, sysinfo, scan = app.session.nodes.refresh, app.session.sysinfo.run, app.session.certs.scan
+
+    async def nodes_refresh(*args, **kwargs):
+        try:
+            return await refresh(*args, **kwargs)
+        finally:
+            events.append("nodes answered")
+
+    async def sysinfo_run(name, **kwargs):
+        events.append("sysinfo")
+        return await sysinfo(name, **kwargs)
+
+    async def certs_scan(name):
+        events.append("certs")
+        return await scan(name)
+
+    app.session.nodes.refresh = nodes_refresh  # type: ignore[method-assign]
+    app.session.sysinfo.run = sysinfo_run  # type: ignore[method-assign]
+    app.session.certs.scan = certs_scan  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 36)) as pilot:
+        assert app.background_pending
+        await settle(app, pilot)
+        assert not app.background_pending
+    assert events[0] == "nodes answered"
+    assert events.count("sysinfo") == len(app.session.host_names)
+    assert events.count("certs") == len(app.session.controllers())
+
+
+async def test_a_quit_before_the_panes_not_on_screen_started(xdg):
+    """The background start's check running while the app shuts down starts nothing."""
+    app = make_app()
+    async with app.run_test(size=(120, 36)):
+        pass  # quit at once: the first frame's follow-up work has not begun
+    app._start_background_when_quiet()  # what its timer would do during the shutdown
+    assert app.session.sysinfo.results() == [] and app.session.certs.scanned_hosts() == []
+
+
 async def test_a_start_pane_other_than_nodes_starts_nodes_too(xdg):
     app = make_app(start_pane="sysinfo")
     async with app.run_test(size=(120, 36)) as pilot:

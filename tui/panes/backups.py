@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
 from backends.errors import BackendError, BackupError
-from backends.k0s.backups import BackupEntry, BackupProgress
 from tui.panes.base import Pane
 from tui import screens
 from widgets.activity import Operation
 from widgets.fmt import human_age, human_size
 from widgets.style import status_text
 from widgets.table import Col, ResourceTable
+
+if TYPE_CHECKING:
+    from backends.k0s.backups import BackupEntry, BackupProgress
 
 COLUMNS = [
     Col("file", "File"), Col("cluster", "Cluster"), Col("source", "Source"), Col("created", "Created"),

@@ -9,13 +9,13 @@ CAs; the PKI is then scanned again and the new dates shown.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from backends.k0s.certs import WARNING_DAYS, CertInfo, sorted_by_expiry
 from backends.errors import BackendError
 from tui.console import WorkerKey
 from tui import screens
@@ -24,6 +24,9 @@ from tui.panes.base import Pane
 from widgets.safe import safe_str
 from widgets.style import status_text
 from widgets.table import Col, ResourceTable
+
+if TYPE_CHECKING:
+    from backends.k0s.certs import CertInfo
 
 # Status and dates first: they are what the pane is for, and must fit in 120 columns.
 COLUMNS = [
@@ -118,6 +121,8 @@ class CertsPane(Pane):
         self.scan_errors.pop(host, None)
         if not self.built:  # on_built shows the session's cache
             return
+        from backends.k0s.certs import sorted_by_expiry
+
         certs = self.session.certs.of(host)
         self.shown[host] = self.session.certs.scanned_at(host)  # type: ignore[assignment]
         table = self.primary_table()
@@ -241,6 +246,8 @@ class CertsPane(Pane):
         table = self.primary_table()
         if table.marked:
             return self.target_hosts()
+        from backends.k0s.certs import WARNING_DAYS
+
         now = self.console.now()
         expiring = [h for h in self.session.controllers()
                     if any(c.renewed_by_restart and (d := c.days_left_at(now)) is not None and d < WARNING_DAYS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,11 +12,7 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from backends.errors import BackendError, ValidationError
-from backends.images.refs import validate_image_ref, validate_label
-from backends.models import PullProgress
 from backends.session.core import HostResult
-from backends.images.usage import RemovalPlan
-from backends.session.images import HostImages
 from tui import screens
 from tui.console import WorkerKey
 from tui.panes.base import Pane
@@ -24,6 +21,11 @@ from widgets.fmt import human_size
 from widgets.safe import safe_str
 from widgets.style import status_cell, status_text
 from widgets.table import Col, ResourceTable
+
+if TYPE_CHECKING:
+    from backends.images.usage import RemovalPlan
+    from backends.models import PullProgress
+    from backends.session.images import HostImages
 
 IMAGE_COLUMNS = [
     Col("host", "Host"), Col("ref", "Image"), Col("digest", "Digest"), Col("size", "Size"),
@@ -325,6 +327,7 @@ class ContainersPane(Pane):
         """Ask for an image reference (validated), then pull it on ``hosts`` with per-host progress."""
         if not hosts:
             return
+        from backends.images.refs import validate_image_ref
 
         def check(value: str) -> str | None:
             try:
@@ -352,6 +355,8 @@ class ContainersPane(Pane):
 
     def ask_label(self, host: str, ref: str, labels: dict[str, str]) -> None:
         """Ask for ``key=value`` (validated; an empty value removes the label), then set it."""
+        from backends.images.refs import validate_label
+
         def parse(value: str) -> tuple[str, str]:
             if "=" not in value:
                 raise ValidationError("write the label as key=value (an empty value removes it)")
