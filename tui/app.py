@@ -17,7 +17,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Input, TabbedContent, TabPane
+from textual.widgets import ContentSwitcher, Input
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
@@ -36,6 +36,7 @@ from widgets.fmt import human_age
 from widgets.footer import PinnedFooter
 from widgets.header import ClusterHeader, HeaderInfo
 from widgets.safe import safe_str
+from widgets.tabbar import TabBar
 
 if TYPE_CHECKING:
     from backends.k0s.backups import BackupEntry
@@ -168,13 +169,13 @@ class K0sTuiApp(App):
 
     def compose(self) -> ComposeResult:
         yield self.header_widget
-        with TabbedContent(initial=self.start_pane, id="panes"):
+        yield TabBar([(p.pane_id, p.title) for p in PANES], active=self.start_pane, id="pane-tabs")
+        with ContentSwitcher(initial=f"pane-{self.start_pane}", id="panes"):
             for pane_cls in PANES:
-                with TabPane(pane_cls.title, id=pane_cls.pane_id):
-                    # Only the pane on screen (and the Nodes pane) is built now; the others
-                    # when first shown (start-up cost: their tables, styles and layout).
-                    built = pane_cls.BUILD_AT_START or pane_cls.pane_id == self.start_pane
-                    yield pane_cls(id=f"pane-{pane_cls.pane_id}", built=built)
+                # Only the pane on screen (and the Nodes pane) is built now; the others
+                # when first shown (start-up cost: their tables, styles and layout).
+                built = pane_cls.BUILD_AT_START or pane_cls.pane_id == self.start_pane
+                yield pane_cls(id=f"pane-{pane_cls.pane_id}", built=built)
         yield self.command_input
         yield self.activity
         yield PinnedFooter(PINNED_ACTIONS)
@@ -275,8 +276,14 @@ class K0sTuiApp(App):
         return [pane for pane_cls in PANES if (pane := self.pane(pane_cls.pane_id)).built]
 
     @property
+    def active_pane_id(self) -> str:
+        """The id of the pane on screen."""
+        current = self.query_one("#panes", ContentSwitcher).current or ""
+        return current.removeprefix("pane-") or PANES[0].pane_id
+
+    @property
     def active_pane(self) -> Pane:
-        return self.pane(self.query_one("#panes", TabbedContent).active or PANES[0].pane_id)
+        return self.pane(self.active_pane_id)
 
     @property
     def nodes_pane(self) -> NodesPane:
@@ -295,19 +302,27 @@ class K0sTuiApp(App):
         return self.pane("backups")  # type: ignore[return-value]
 
     def action_show_pane(self, pane_id: str) -> None:
-        tabs = self.query_one("#panes", TabbedContent)
-        if tabs.active != pane_id:
-            if tabs.active:
-                self.pane_history = [*self.pane_history, tabs.active][-PANE_HISTORY:]
-            tabs.active = pane_id
+        shown = self.active_pane_id
+        if shown != pane_id:
+            self.pane_history = [*self.pane_history, shown][-PANE_HISTORY:]
+            self._switch_to(pane_id)
         else:
             self._focus_active_table()
 
-    @on(TabbedContent.TabActivated)
-    async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        pane, started = self.active_pane, self._started
+    @on(TabBar.Clicked)
+    def _tab_clicked(self, event: TabBar.Clicked) -> None:
+        self.action_show_pane(event.tab_id)
+
+    def _switch_to(self, pane_id: str) -> None:
+        """Put pane ``pane_id`` on screen; it is built (its first show) and shown just after."""
+        self.query_one("#panes", ContentSwitcher).current = f"pane-{pane_id}"
+        self.query_one(TabBar).active = pane_id
+        self.call_later(self._pane_switched, self.pane(pane_id))
+
+    async def _pane_switched(self, pane: Pane) -> None:
+        started = self._started
         await pane.build()  # its first show
-        if started:  # else _start_panes shows the pane on screen (once built)
+        if started and pane is self.active_pane:  # else _start_panes shows the pane on screen (once built)
             pane.on_shown()
             self.call_after_refresh(self._focus_active_table)
 
@@ -592,11 +607,10 @@ class K0sTuiApp(App):
 
     def previous_pane(self) -> bool:
         """Show the pane shown before this one; False when there is none (the top level)."""
-        tabs = self.query_one("#panes", TabbedContent)
         while self.pane_history:
             pane_id = self.pane_history.pop()
-            if pane_id != tabs.active:
-                tabs.active = pane_id
+            if pane_id != self.active_pane_id:
+                self._switch_to(pane_id)
                 return True
         return False
 

@@ -40,13 +40,15 @@ def demo_app(tmp: Path, *, clock=lambda: FROZEN, refresh: float = 0.0, scan_cert
 
 
 async def settle(app, pilot) -> None:
-    """Wait until the panes not on screen started their work, no worker runs and the screen
-    has caught up."""
+    """Wait until the panes not on screen started their work, no worker runs, the header's
+    figures (recomputed at most twice a second) are current and the screen has caught up."""
     while app.background_pending:
         await pilot.pause(0.02)
     for _ in range(3):
         await app.workers.wait_for_complete()
         await pilot.pause()
+        while app.header_pending:
+            await pilot.pause(0.02)
 
 
 async def make_screenshots(outdir: Path) -> list[Path]:

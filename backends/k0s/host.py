@@ -21,7 +21,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from backends.k0s import parsers
 from backends.k0s.drain import drain_args, uncordon_args
 from backends.errors import (
     AuthFailed,
@@ -46,6 +45,15 @@ from backends.models import (
     SysinfoReport,
 )
 from backends.transport.base import CommandResult, ProgressCallback, StreamResult, Transport
+
+
+@functools.cache
+def _parsers():
+    """The parsers package, loaded with the first reply to parse (not before the first frame:
+    ~4 ms of regexes and tables)."""
+    from backends.k0s import parsers
+
+    return parsers
 
 T = TypeVar("T")
 
@@ -166,7 +174,7 @@ class K0sHost:
     def _parse(self, what: str, fn: Callable[[str], T], text: str) -> T:
         try:
             return fn(text)
-        except parsers.ParseError as exc:
+        except _parsers().ParseError as exc:
             raise OutputParseError(self.name, f"could not read `{what}` output: {exc}") from exc
 
     async def _parse_large(self, what: str, fn: Callable[[str], T], text: str) -> T:
@@ -185,7 +193,7 @@ class K0sHost:
 
     def _raise_if_not_running(self, result: CommandResult) -> None:
         text = (result.stderr_text + "\n" + result.stdout_text).strip()
-        if not result.ok and parsers.is_not_running(text):
+        if not result.ok and _parsers().is_not_running(text):
             raise K0sNotRunning(self.name, f"k0s is not running ({_excerpt(text, 200)})")
 
     # ------------------------------------------------------------------ read-only queries
@@ -193,7 +201,7 @@ class K0sHost:
     async def version(self) -> str:
         """`k0s version`, e.g. ``v1.30.1+k0s.0``."""
         result = self._require_ok(await self.run_k0s("version"))
-        return self._parse("k0s version", parsers.parse_version, result.stdout_text)
+        return self._parse("k0s version", _parsers().parse_version, result.stdout_text)
 
     async def status(self) -> K0sStatus:
         """`k0s status` (JSON when this k0s knows `-o json`, text otherwise).
@@ -212,7 +220,7 @@ class K0sHost:
     def _status_from(self, result: CommandResult) -> K0sStatus:
         self._raise_if_not_running(result)
         self._require_ok(result)
-        status = self._parse("k0s status", parsers.parse_status, result.stdout_text)
+        status = self._parse("k0s status", _parsers().parse_status, result.stdout_text)
         # Hosts from --ssh or the local machine start with role "unknown": k0s says what they are.
         self.spec = with_status_role(self.spec, status)
         return status
@@ -252,7 +260,7 @@ class K0sHost:
             if not result.stdout.strip():
                 self._require_ok(result)
                 raise OutputParseError(self.name, "`k0s sysinfo` printed nothing")
-            return self._parse("k0s sysinfo", parsers.parse_sysinfo, result.stdout_text)
+            return self._parse("k0s sysinfo", _parsers().parse_sysinfo, result.stdout_text)
         assert last is not None
         raise CommandFailed(self.name, list(last.argv), last.exit_status, last.stderr_text, last.stdout_text)
 
@@ -261,7 +269,7 @@ class K0sHost:
         result = await self.run_k0s("etcd", "member-list", *self._data_dir_args())
         self._require_ok(result)
         text = result.stdout_text if result.stdout.strip() else result.stderr_text
-        return self._parse("k0s etcd member-list", parsers.parse_member_list, text)
+        return self._parse("k0s etcd member-list", _parsers().parse_member_list, text)
 
     async def kube_nodes(self, *, timeout: float | None = 30.0) -> list[KubeNode]:
         """`k0s kubectl get nodes -o json` (controllers only)."""
@@ -270,7 +278,7 @@ class K0sHost:
         result = await self.run_k0s("kubectl", *self._data_dir_args(), "get", "nodes", "-o", "json",
                                     timeout=timeout)
         self._require_ok(result)
-        nodes = await self._parse_large("k0s kubectl get nodes", parsers.parse_kube_nodes, result.stdout_text)
+        nodes = await self._parse_large("k0s kubectl get nodes", _parsers().parse_kube_nodes, result.stdout_text)
         self.last_kube_nodes = nodes
         return nodes
 
@@ -393,7 +401,7 @@ class K0sHost:
         """`k0s stop` then `k0s start` (stop failing because k0s already stopped is fine)."""
         stop = await self.run_k0s("stop", timeout=120.0)
         stop_text = stop.stderr_text + stop.stdout_text
-        if not stop.ok and not (parsers.is_not_running(stop_text) or _ALREADY_STOPPED.search(stop_text)):
+        if not stop.ok and not (_parsers().is_not_running(stop_text) or _ALREADY_STOPPED.search(stop_text)):
             await self._fail_with_service_status(stop)
         return await self._service("start")
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from backends.errors import BackendError
 from backends.hosts.spec import HostSpec
 from backends.transport.base import Transport
 from backends.transport.local import LocalTransport
-from backends.transport.ssh.deferred import DeferredSSHTransport
-from backends.transport.ssh.settings import SSHSettings
+
+if TYPE_CHECKING:
+    from backends.transport.ssh.settings import SSHSettings
 
 #: Builds the transport of a simulated host (``HostSpec.demo`` set): the demo cluster's.
 SimulatedTransports = Callable[[HostSpec], Transport]
@@ -30,6 +32,10 @@ def make_transport(spec: HostSpec, settings: SSHSettings | None = None,
         return simulated(spec)
     if spec.ssh is not None:
         # asyncssh (and cryptography under it) load with the host's first command, not while
-        # the session is built before the console's first frame.
+        # the session is built before the console's first frame; this layer's SSH modules
+        # load with the first SSH host (the demo and a local controller have none).
+        from backends.transport.ssh.deferred import DeferredSSHTransport
+        from backends.transport.ssh.settings import SSHSettings
+
         return DeferredSSHTransport(spec, settings if settings is not None else SSHSettings())
     return LocalTransport(spec.name or "localhost")

@@ -38,7 +38,7 @@ def screen_lines(app) -> list[str]:
 
 
 def active(app) -> str:
-    return app.query_one("#panes").active
+    return app.active_pane_id
 
 
 # ------------------------------------------------------------------ keys

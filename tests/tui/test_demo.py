@@ -334,10 +334,10 @@ async def test_filter_and_command_navigation(xdg):
         for cmd, pane in (("backups", "backups"), ("sysinfo", "sysinfo"), ("images", "images"), ("nodes", "nodes")):
             await pilot.press("colon", *cmd, "enter")
             await settle(app, pilot)
-            assert app.query_one("#panes").active == pane
+            assert app.active_pane_id == pane
         await pilot.press("colon", *"nonsense", "enter")
         await settle(app, pilot)
-        assert app.query_one("#panes").active == "nodes"
+        assert app.active_pane_id == "nodes"
         await pilot.press("colon", "q", "enter")
         await settle(app, pilot)
     assert app.return_code == 0
@@ -355,7 +355,7 @@ async def test_command_palette_jumps_to_pane(xdg):
             palette.query_one(CommandList).get_option_at_index(0).prompt), "the palette's first hit")
         await pilot.press("enter")
         await settle(app, pilot)
-        assert app.query_one("#panes").active == "backups"
+        assert app.active_pane_id == "backups"
 
 
 async def test_readonly_demo_hides_all_mutations(xdg):

@@ -164,6 +164,21 @@ async def test_a_quit_before_the_panes_not_on_screen_started(xdg):
     assert app.session.sysinfo.results() == [] and app.session.certs.scanned_hosts() == []
 
 
+async def test_a_click_on_a_tab_shows_its_pane(xdg):
+    from widgets.tabbar import TabBar
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        bar = app.query_one(TabBar)
+        start = next(start for tab_id, start, _ in bar.spans() if tab_id == "images")
+        await pilot.click(TabBar, offset=(start, 0))
+        await settle(app, pilot)
+        assert app.active_pane_id == "images" and bar.active == "images"
+        assert app.images_pane.built and app.focused is app.images_pane.images_table
+        assert app.pane_history == ["nodes"]
+
+
 async def test_a_start_pane_other_than_nodes_starts_nodes_too(xdg):
     app = make_app(start_pane="sysinfo")
     async with app.run_test(size=(120, 36)) as pilot:

@@ -283,3 +283,51 @@ async def test_a_focused_tables_own_binding_runs_once_where_the_key_arrives():
         await pilot.press("j")  # no longer the table's: the container's binding gets it
         await pilot.pause()
         assert t.cursor_row == 3 and app.container_calls == ["x", "j"]
+
+
+class TabsApp(App):
+    def __init__(self) -> None:
+        super().__init__()
+        self.clicked: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        from widgets.tabbar import TabBar
+
+        yield TabBar([("a", "Alpha"), ("b", "Be\x1b[31mta"), ("c", "C")], active="b", id="tabs")
+
+    def on_tab_bar_clicked(self, event) -> None:
+        self.clicked.append(event.tab_id)
+
+
+def _highlighted_columns(bar) -> set[int]:
+    """Columns of the underline drawn in the highlight colour."""
+    colour = bar.get_component_rich_style("tab-bar--underline").color
+    cols, x = set(), 0
+    for seg in bar.render_line(1):
+        if seg.style.color == colour:
+            cols |= set(range(x, x + len(seg.text)))
+        x += len(seg.text)
+    return cols
+
+
+async def test_tab_bar_draws_labels_underlines_the_active_tab_and_reports_clicks():
+    from widgets.tabbar import TabBar
+
+    app = TabsApp()
+    async with app.run_test(size=(40, 4)) as pilot:
+        bar = app.query_one(TabBar)
+        # A label's control character is shown escaped, never sent to the terminal.
+        assert bar.tabs[1][1] == "Be\\x1b[31mta"
+        _, start, end = bar.spans()[1]
+        assert (start, end) == (8, 8 + len("Be\\x1b[31mta"))
+        line = "".join(s.text for s in bar.render_line(0))
+        assert line.startswith(" Alpha  Be\\x1b[31mta  C ") and "\x1b" not in line and len(line) == 40
+        assert _highlighted_columns(bar) == set(range(start, end))
+        bar.active = "c"
+        _, c_start, c_end = bar.spans()[2]
+        assert _highlighted_columns(bar) == set(range(c_start, c_end))
+        await pilot.click(TabBar, offset=(2, 0))  # on "Alpha"
+        await pilot.click(TabBar, offset=(start - 1, 0))  # on the second tab's padding
+        await pilot.click(TabBar, offset=(38, 0))  # past the last tab: nothing
+        await settle(app, pilot)
+        assert app.clicked == ["a", "b"]
