@@ -34,10 +34,11 @@ class GcPolicy:
     """Freeze while busy, collect fully only when idle. Call :meth:`start`, then :meth:`tick`
     periodically, :meth:`saw_input` on every key or click, and :meth:`stop` at exit."""
 
-    def __init__(self, *, freeze_at: int = 20_000, defrost_every: float = 300.0, idle_for: float = 3.0,
+    def __init__(self, *, freeze_at: int = 10_000, defrost_every: float = 300.0, idle_for: float = 3.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         #: Unfrozen objects in the oldest generation that make a busy tick freeze (what a
-        #: collection walks is then never much more: ~20-40 ms here at 20,000).
+        #: collection walks is then never much more: 15-22 ms at 10,000 during the 2,000-host
+        #: refreshes, where 20,000 gave 17-30 ms and a longer wait for a key behind two of them).
         self.freeze_at = freeze_at
         self.freezes = 0
         self.defrost_every = defrost_every
