@@ -1,66 +1,201 @@
-"""A footer that keeps chosen keys (help, filter) first, so they stay visible when a narrow
-terminal cuts the row of keys on the right."""
+"""The key bar at the bottom of the console: the bindings in force, drawn by one widget.
+
+Textual's ``Footer`` is a widget per key (13 on the Nodes pane) that it removes and mounts again
+on every bindings change, i.e. on every pane switch: each key styled, laid out and rendered on
+its own, and a layout pass of the whole screen. This bar draws the same line (Textual's footer
+colours, the command palette's key on the right behind a separator) from a list of keys,
+repaints only when the keys changed, runs a key on a click and keeps chosen keys (help,
+filter) first, so they stay visible when a narrow terminal cuts the row on the right.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from textual.app import ComposeResult
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
 from textual.screen import Screen
-from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+from textual.strip import Strip
+from textual.widget import Widget
+
+from widgets.safe import safe_str
 
 
-class PinnedFooter(Footer):
-    """:class:`~textual.widgets.Footer` (compact) with the bindings of ``pinned`` actions first.
+@dataclass(frozen=True)
+class FooterItem:
+    """One key as the bar shows it."""
 
-    Textual lists the focused widget's keys first and the app's last, so at 80 columns the
-    app's `?` and `/` are the first to fall off; pinning moves them to the front.
+    key: str  # what a click simulates
+    display: str  # how the key is shown (the app's key display, keymap included)
+    description: str
+    action: str
+    enabled: bool
+    tooltip: str
 
-    Textual's footer rebuilds its keys on every bindings change; a focus move sends two (at
-    once and after the next refresh) with the same keys, so the keys are rebuilt once per
-    refresh at most, and only when what they would show changed.
+
+class PinnedFooter(Widget, can_focus=False):
+    """The active bindings' keys in one line (the focused widget's first, the app's last), with
+    the bindings of ``pinned`` actions first and the command palette's key on the right."""
+
+    DEFAULT_CSS = """
+    PinnedFooter {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        & > .footer--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        & > .footer--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        & > .footer--hover { background: $block-hover-background; }
+        & > .footer--separator { color: $foreground 20%; }
+    }
     """
 
+    COMPONENT_CLASSES = {"footer--key", "footer--description", "footer--hover", "footer--separator"}
+    ALLOW_SELECT = False
+
     def __init__(self, pinned: Iterable[str], **kwargs) -> None:
-        kwargs.setdefault("compact", False)
         super().__init__(**kwargs)
         self.pinned = tuple(pinned)
+        #: The keys shown (None: not read from the screen yet) and the palette's key.
+        self.items: tuple[FooterItem, ...] | None = None
+        self.palette: FooterItem | None = None
         self._rebuild_queued = False
-        self._shown: tuple | None = None  # what the keys were built from
+        self._hover: int | None = None  # index into items; len(items) is the palette's key
+
+    # ------------------------------------------------------------------ keys
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
 
     def bindings_changed(self, screen: Screen) -> None:
-        self._bindings_ready = True
-        if not screen.app.app_focus:
+        """The screen's bindings changed (a focus move sends two): read them after the refresh."""
+        if not screen.app.app_focus or screen is not self.screen or self._rebuild_queued:
             return
-        if self.is_attached and screen is self.screen and not self._rebuild_queued:
-            self._rebuild_queued = True
-            self.call_after_refresh(self._rebuild)
+        self._rebuild_queued = True
+        self.call_after_refresh(self._rebuild)
 
-    async def _rebuild(self) -> None:
+    def _rebuild(self) -> None:
         self._rebuild_queued = False
-        shown = self._keys_in_force()
-        if shown != self._shown:
-            self._shown = shown
-            await self.recompose()
+        self.show_keys(*self.keys_in_force())
 
-    def _keys_in_force(self) -> tuple:
-        """Everything of the bindings in force that :meth:`compose` may show."""
-        return tuple((b.key, self.app.get_key_display(b), b.action, b.description, b.show, b.group,
-                      b.tooltip, enabled, tooltip)
-                     for _node, b, enabled, tooltip in self.screen.active_bindings.values())
+    def keys_in_force(self) -> tuple[tuple[FooterItem, ...], FooterItem | None]:
+        """The keys the screen's active bindings show (one per action, the first binding's),
+        pinned ones first, and the command palette's key."""
+        app, screen = self.app, self.screen
+        items: dict[str, FooterItem] = {}
+        for _node, binding, enabled, tooltip in screen.active_bindings.values():
+            if binding.show and binding.action not in items:
+                items[binding.action] = FooterItem(binding.key, safe_str(app.get_key_display(binding), line=True),
+                                                   safe_str(binding.description, line=True), binding.action,
+                                                   enabled, tooltip)
 
-    def compose(self) -> ComposeResult:
-        widgets = list(super().compose())  # no binding groups here: every key is top-level
+        def rank(item: FooterItem) -> int:
+            return self.pinned.index(item.action) if item.action in self.pinned else len(self.pinned)
+        palette = None
+        if app.ENABLE_COMMAND_PALETTE and (found := screen.active_bindings.get(app.COMMAND_PALETTE_BINDING)):
+            _node, binding, enabled, tooltip = found
+            palette = FooterItem(binding.key, safe_str(app.get_key_display(binding), line=True),
+                                 safe_str(binding.description, line=True), binding.action, enabled,
+                                 binding.tooltip or binding.description)
+        return tuple(sorted(items.values(), key=rank)), palette  # stable: the others keep their order
 
-        def rank(widget) -> int:
-            if isinstance(widget, FooterKey) and widget.action in self.pinned:
-                return self.pinned.index(widget.action)
-            return len(self.pinned)
-        for widget in widgets:
-            # A key bound to our `compact` (all but the command palette's) gets its value now:
-            # FooterKey defaults to compact and the binding applies after its mount, so each
-            # key was restyled twice at start (class on, class off).
-            if isinstance(widget, FooterKey) and "compact" in (widget._reactive_connect or {}):
-                widget.set_reactive(FooterKey.compact, self.compact)
-        yield from sorted(widgets, key=rank)  # stable: the others keep Textual's order
+    def show_keys(self, items: tuple[FooterItem, ...], palette: FooterItem | None) -> None:
+        """Show ``items`` and the palette's key; a repaint only when they changed."""
+        if (items, palette) == (self.items, self.palette):
+            return
+        self.items, self.palette, self._hover = items, palette, None
+        self.refresh()
+
+    # ------------------------------------------------------------------ drawing
+
+    def spans(self) -> list[tuple[FooterItem, int, int]]:
+        """Each shown key and the columns it covers (start, end), the palette's key last; keys
+        that the palette's key or the width cut off are not listed."""
+        if self.items is None:
+            self.items, self.palette = self.keys_in_force()
+        width = self.size.width
+        palette_width = 0 if self.palette is None else len(self.palette.display) + len(self.palette.description) + 3
+        room = max(width - palette_width, 0)
+        out, x = [], 0
+        for item in self.items:
+            end = x + len(item.display) + len(item.description) + 3
+            if x >= room:
+                break
+            out.append((item, x, min(end, room)))
+            x = end
+        if self.palette is not None and palette_width <= width:
+            out.append((self.palette, room, width))
+        return out
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        background = Style(bgcolor=base.bgcolor)
+        if y != 0:
+            return Strip.blank(width, background)
+        key_style = self.get_component_rich_style("footer--key")
+        text_style = self.get_component_rich_style("footer--description")
+        hover = Style(bgcolor=self.get_component_rich_style("footer--hover").bgcolor)
+        segments: list[Segment] = []
+        spans = self.spans()
+        room = width
+        for index, (item, start, end) in enumerate(spans):
+            if item is self.palette and index == len(spans) - 1:
+                room = start
+                break
+            extra = (Style(dim=True) if not item.enabled else Style()) + (hover if index == self._hover else Style())
+            segments += [Segment(f" {item.display} ", key_style + extra),
+                         Segment(f"{item.description} ", text_style + extra)]
+        strip = Strip(segments).crop(0, room).extend_cell_length(room, background)
+        if self.palette is not None and room < width:
+            item = self.palette
+            extra = hover if self._hover == len(spans) - 1 else Style()
+            strip = Strip.join([strip, Strip([
+                Segment("▏", self.get_component_rich_style("footer--separator")),
+                Segment(item.display, key_style + extra), Segment(f" {item.description}", text_style + extra),
+                Segment(" ", background)])]).crop(0, width)
+        return strip
+
+    # ------------------------------------------------------------------ mouse
+
+    def item_at(self, x: int) -> tuple[int, FooterItem] | None:
+        """The index and key shown at column ``x``."""
+        for index, (item, start, end) in enumerate(self.spans()):
+            if start <= x < end:
+                return index, item
+        return None
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        found = self.item_at(event.x)
+        index = found[0] if found else None
+        if index != self._hover:
+            self._hover = index
+            self.tooltip = (found[1].tooltip or None) if found else None
+            self.refresh()
+
+    def on_leave(self, _event: events.Leave) -> None:
+        if self._hover is not None:
+            self._hover = None
+            self.refresh()
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        found = self.item_at(event.x)
+        if found is None:
+            return
+        event.stop()
+        if found[1].enabled:
+            self.app.simulate_key(found[1].key)
+        else:
+            self.app.bell()

@@ -331,3 +331,53 @@ async def test_tab_bar_draws_labels_underlines_the_active_tab_and_reports_clicks
         await pilot.click(TabBar, offset=(38, 0))  # past the last tab: nothing
         await settle(app, pilot)
         assert app.clicked == ["a", "b"]
+
+
+class KeysApp(App):
+    """Bindings for the footer: one hostile description, one disabled, one pinned at the end."""
+
+    BINDINGS = [("x", "hit('x')", "Hit\x1b[2J"), ("y", "hit('y')", "Off"), ("z", "help", "Help")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hits: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        from widgets.footer import PinnedFooter
+
+        yield PinnedFooter(["help"])
+
+    def action_hit(self, what: str) -> None:
+        self.hits.append(what)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return None if (action, parameters) == ("hit", ("y",)) else True  # None: shown, but disabled
+
+
+async def test_footer_draws_keys_pinned_first_and_runs_a_clicked_key():
+    from widgets.footer import PinnedFooter
+
+    app = KeysApp()
+    async with app.run_test(size=(60, 3)) as pilot:
+        await settle(app, pilot)
+        footer = app.query_one(PinnedFooter)
+        spans = footer.spans()
+        assert [item.action for item, _, _ in spans] == ["help", "hit('x')", "hit('y')", "command_palette"]
+        line = "".join(s.text for s in footer.render_line(0))
+        assert len(line) == 60 and "\x1b" not in line
+        assert line.startswith(" z Help  x Hit\\x1b[2J  y Off ") and line.endswith("▏^p palette ")
+        disabled = [s for s in footer.render_line(0) if s.text == " y "]
+        assert disabled and disabled[0].style.dim
+        x_start = next(start for item, start, _ in spans if item.key == "x")
+        y_start = next(start for item, start, _ in spans if item.key == "y")
+        await pilot.mouse_down(PinnedFooter, offset=(x_start + 1, 0))
+        await pilot.mouse_down(PinnedFooter, offset=(y_start + 1, 0))  # disabled: a bell, no action
+        await settle(app, pilot)
+        assert app.hits == ["x"]
+    narrow = KeysApp()
+    async with narrow.run_test(size=(20, 3)) as pilot:
+        await settle(narrow, pilot)
+        footer = narrow.query_one(PinnedFooter)
+        # At 20 columns the palette's key takes the right end and the pinned Help stays first.
+        assert [item.action for item, _, _ in footer.spans()] == ["help", "command_palette"]
+        assert "".join(s.text for s in footer.render_line(0)) == " z Help ▏^p palette "
