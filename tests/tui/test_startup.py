@@ -225,15 +225,22 @@ async def test_the_footer_builds_its_keys_once_per_change(xdg, monkeypatch):
 @pytest.mark.parametrize("hosts", [["--demo"], ["--ssh", "root@127.0.0.1:1", "--ssh", "root@127.0.0.2:1"]])
 def test_the_cli_builds_the_console_without_ssh_crypto_grpc_or_screens(hosts, xdg):
     """`k0s-tui` up to running the app (inventory, session, the app and every module its
-    first frame needs) loads none of the modules only contacting hosts, images, archives, an
-    opened screen or `--version` need."""
+    first frame needs) loads none of the modules only contacting hosts, parsing their answers,
+    images, certificates, backups, a keymap file, an opened screen or `--version` need, nor
+    Textual's tab and footer widgets (ours draw the tabs and keys)."""
     code = (
         "import sys, tui.app, tui.cli\n"
         "def report(self):\n"
         "    heavy = ('asyncssh', 'cryptography', 'grpc', 'google.protobuf', 'tarfile', 'yaml',\n"
         "             'tui.screens.modals', 'tui.screens.node_details', 'tui.screens.container_details',\n"
         "             'importlib.metadata', 'backends.k0s.parsers.logs', 'widgets.logview',\n"
-        "             'backends.hosts.usercommands', 'backends.k0s.config', 'backends.session.quorum')\n"
+        "             'backends.hosts.usercommands', 'backends.k0s.config', 'backends.session.quorum',\n"
+        "             'backends.k0s.parsers', 'backends.k0s.backups', 'backends.k0s.certs', 'backends.images.ctr',\n"
+        "             'backends.session.images', 'backends.session.certs', 'backends.session.backups',\n"
+        "             'backends.session.hostkeys', 'tomllib', 'textual.widgets._tabbed_content',\n"
+        "             'textual.widgets._footer')\n"
+        "    if '--demo' in sys.argv:  # SSH hosts need their transport's modules, the demo none\n"
+        "        heavy += ('backends.transport.ssh.deferred', 'backends.transport.ssh.settings')\n"
         "    print('loaded:', ','.join(m for m in heavy if m in sys.modules))\n"
         "    print('hosts:', len(self.session.hosts))\n"
         "tui.app.K0sTuiApp.run = report\n"

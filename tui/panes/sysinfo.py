@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.widgets import Tree
 
 from backends.session.sysinfo import OTHER_GROUP, PROBE_GROUPS, SysinfoResult, group_statuses
 from tui.console import WorkerKey
@@ -41,8 +42,6 @@ class SysinfoPane(Pane):
         self.shown_host: str | None = None
 
     def compose_content(self) -> ComposeResult:
-        from textual.widgets import Tree  # its module (~2 ms) when the pane is first shown
-
         yield ResourceTable(COLUMNS, id="sysinfo-table")
         tree: Tree[str] = Tree("probes", id="sysinfo-tree")
         tree.show_root = False
@@ -98,8 +97,6 @@ class SysinfoPane(Pane):
 
     def show_tree(self, host: str) -> None:
         """Fill the tree with ``host``'s probes (values and messages)."""
-        from textual.widgets import Tree
-
         res = self.session.sysinfo.result(host)
         tree = self.query_one("#sysinfo-tree", Tree)
         self.shown_host = host
@@ -143,7 +140,7 @@ class SysinfoPane(Pane):
             self.run(host, force=True)
 
     def action_details(self) -> None:
-        self.query_one("#sysinfo-tree").focus()
+        self.query_one("#sysinfo-tree", Tree).focus()
 
     def action_logs(self) -> None:
         """The host's k0s log around the time its probes ran (why was it rejected?)."""
