@@ -178,6 +178,18 @@ async def test_a_click_on_a_tab_shows_its_pane(xdg):
         assert app.pane_history == ["nodes"]
 
 
+async def test_the_console_hands_the_gil_back_sooner_while_it_runs(xdg):
+    from tui.app import SWITCH_INTERVAL
+
+    before = sys.getswitchinterval()
+    assert before > SWITCH_INTERVAL  # CPython's default, 5 ms
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+    assert sys.getswitchinterval() == pytest.approx(before)
+
+
 async def test_a_start_pane_other_than_nodes_starts_nodes_too(xdg):
     app = make_app(start_pane="sysinfo")
     async with app.run_test(size=(120, 36)) as pilot:
