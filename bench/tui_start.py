@@ -278,6 +278,7 @@ async def bench_fetch_parse(nodes: int) -> dict[str, float]:
 
 async def bench_big(nodes: int, images: int) -> dict[str, float]:
     from tui.screenshots import demo_app
+    from tui.settle import settle
 
     sys.path.insert(0, str(ROOT / "bench"))
     from tui_latency import KeyProbe, Phase, pct  # the same key probe as the fleet bench
@@ -288,11 +289,7 @@ async def bench_big(nodes: int, images: int) -> dict[str, float]:
         all_keys: list[float] = []
         gcp = GcPauses()
         async with app.run_test(size=(160, 48)) as pilot:
-            # The start's own work first (the first refresh, then sysinfo once it answered).
-            while app.background_pending:
-                await pilot.pause(0.02)
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await settle(app, pilot)  # the start's own work first (the first refresh, then sysinfo)
             for label, start in (("nodes", lambda: app.nodes_pane.refresh_data()),
                                  ("images", lambda: app.images_pane.set_scope(None))):
                 if label == "images":

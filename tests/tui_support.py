@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from textual.worker import WorkerState
 
 from tests.waits import POLL
+from tui.settle import settle  # noqa: F401 - the tests' settle
 
 #: The frozen "now" of the console tests: relative times and the demo's clock stay stable.
 FROZEN = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
-
-
-async def settle(app, pilot, timeout: float = 30.0) -> None:
-    """Wait until no worker runs and the app has processed its pending messages (no sleeps).
-
-    A finished worker posts messages whose handlers may start more workers (a refresh that
-    fetches details), so this repeats until one pass finds nothing pending or running after the
-    screen caught up, the panes not on screen started their work (shortly after the first frame)
-    and the header's figures (recomputed at most twice a second) are current.
-    Fails the test after ``timeout`` s.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        await asyncio.wait_for(app.workers.wait_for_complete(), max(deadline - time.monotonic(), 0.01))
-        await pilot.pause()  # handlers of what the workers posted run now
-        if getattr(app, "header_pending", False) or getattr(app, "background_pending", False):
-            await pilot.pause(POLL)
-        elif not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):
-            return
-        assert time.monotonic() < deadline, "workers still running after settle's timeout"
 
 
 async def settle_until(app, pilot, condition: Callable[[], object], what: str, timeout: float = 10.0) -> None:

@@ -15,6 +15,8 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+from tui.settle import settle
+
 FROZEN = datetime(2026, 11, 27, 9, 30, tzinfo=timezone.utc)
 SIZE = (120, 36)
 SHOTS = (("nodes", "1", "nodes.svg"), ("images", "2", "containers.svg"), ("sysinfo", "3", "sysinfo.svg"),
@@ -37,18 +39,6 @@ def demo_app(tmp: Path, *, clock=lambda: FROZEN, refresh: float = 0.0, scan_cert
                                   audit_path=tmp / "audit.log", clock=clock)
     return K0sTuiApp(session, refresh=refresh, clock=clock, keymap_path=tmp / "none.toml", scan_certs=scan_certs,
                      commands_path=tmp / "none-commands.toml")
-
-
-async def settle(app, pilot) -> None:
-    """Wait until the panes not on screen started their work, no worker runs, the header's
-    figures (recomputed at most twice a second) are current and the screen has caught up."""
-    while app.background_pending:
-        await pilot.pause(0.02)
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        while app.header_pending:
-            await pilot.pause(0.02)
 
 
 async def make_screenshots(outdir: Path) -> list[Path]:

@@ -141,32 +141,32 @@ class PinnedFooter(Widget, can_focus=False):
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self.rich_style
-        background = Style(bgcolor=base.bgcolor)
+        background = Style(bgcolor=self.rich_style.bgcolor)
         if y != 0:
             return Strip.blank(width, background)
         key_style = self.get_component_rich_style("footer--key")
         text_style = self.get_component_rich_style("footer--description")
         hover = Style(bgcolor=self.get_component_rich_style("footer--hover").bgcolor)
-        segments: list[Segment] = []
+
+        def extra(index: int, item: FooterItem) -> Style:
+            look = Style() if item.enabled else Style(dim=True)
+            return look + hover if index == self._hover else look
         spans = self.spans()
-        room = width
-        for index, (item, start, end) in enumerate(spans):
-            if item is self.palette and index == len(spans) - 1:
-                room = start
-                break
-            extra = (Style(dim=True) if not item.enabled else Style()) + (hover if index == self._hover else Style())
-            segments += [Segment(f" {item.display} ", key_style + extra),
-                         Segment(f"{item.description} ", text_style + extra)]
+        palette_shown = bool(spans) and spans[-1][0] is self.palette
+        room = spans[-1][1] if palette_shown else width
+        segments: list[Segment] = []
+        for index, (item, _start, _end) in enumerate(spans[:-1] if palette_shown else spans):
+            segments += [Segment(f" {item.display} ", key_style + extra(index, item)),
+                         Segment(f"{item.description} ", text_style + extra(index, item))]
         strip = Strip(segments).crop(0, room).extend_cell_length(room, background)
-        if self.palette is not None and room < width:
-            item = self.palette
-            extra = hover if self._hover == len(spans) - 1 else Style()
-            strip = Strip.join([strip, Strip([
-                Segment("▏", self.get_component_rich_style("footer--separator")),
-                Segment(item.display, key_style + extra), Segment(f" {item.description}", text_style + extra),
-                Segment(" ", background)])]).crop(0, width)
-        return strip
+        if not palette_shown:
+            return strip
+        item, last = spans[-1][0], len(spans) - 1
+        return Strip.join([strip, Strip([
+            Segment("▏", self.get_component_rich_style("footer--separator")),
+            Segment(item.display, key_style + extra(last, item)),
+            Segment(f" {item.description}", text_style + extra(last, item)),
+            Segment(" ", background)])]).crop(0, width)
 
     # ------------------------------------------------------------------ mouse
 
